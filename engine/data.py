@@ -1,0 +1,183 @@
+"""Datasets: two-dimensional, two-class toy problems, and a CSV loader for one's own.
+
+Every generator returns a :class:`Dataset` of float32 inputs (n, 2) and int64 labels (n,),
+is seeded (same seed, same points) and takes a ``noise`` level.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+DISK_CENTER = (0.5, 0.5)
+DISK_RADIUS = 1.0 / math.sqrt(2.0 * math.pi)  # π r² = 1/2: the two classes are equally likely
+
+
+@dataclass
+class Dataset:
+    """Inputs ``x`` (n, 2) float32 and labels ``y`` (n,) int64."""
+
+    x: Tensor
+    y: Tensor
+
+    def __post_init__(self) -> None:
+        if self.x.dim() != 2 or self.y.dim() != 1 or self.x.shape[0] != self.y.shape[0]:
+            raise ValueError(
+                f"Dataset needs x of shape (n, d) and y of shape (n,), "
+                f"got {tuple(self.x.shape)} and {tuple(self.y.shape)}"
+            )
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+    @property
+    def num_classes(self) -> int:
+        return int(self.y.max()) + 1 if len(self) else 0
+
+    def to(self, device: str | torch.device) -> Dataset:
+        return Dataset(self.x.to(device), self.y.to(device))
+
+
+def _gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def _jitter(x: Tensor, noise: float, g: torch.Generator) -> Tensor:
+    return x + noise * torch.randn(x.shape, generator=g) if noise > 0 else x
+
+
+def make_disk(n: int, noise: float = 0.0, seed: int = 0) -> Dataset:
+    """The report's task: x uniform in [0,1]², y = 1 inside the disk centred (0.5, 0.5) of
+    radius 1/√(2π), else 0. ``noise`` jitters the inputs after labelling."""
+    g = _gen(seed)
+    x = torch.rand(n, 2, generator=g)
+    cx, cy = DISK_CENTER
+    y = (((x[:, 0] - cx) ** 2 + (x[:, 1] - cy) ** 2) < DISK_RADIUS**2).long()
+    return Dataset(_jitter(x, noise, g), y)
+
+
+def make_xor(n: int, noise: float = 0.0, seed: int = 0) -> Dataset:
+    """x uniform in [0,1]², y = 1 in the bottom-left and top-right quadrants."""
+    g = _gen(seed)
+    x = torch.rand(n, 2, generator=g)
+    y = ((x[:, 0] > 0.5) == (x[:, 1] > 0.5)).long()
+    return Dataset(_jitter(x, noise, g), y)
+
+
+def make_blobs(n: int, noise: float = 0.0, seed: int = 0) -> Dataset:
+    """Two Gaussian blobs centred (0.3, 0.3) and (0.7, 0.7), std 0.1 + noise."""
+    g = _gen(seed)
+    y = torch.arange(n) % 2
+    centres = torch.tensor([[0.3, 0.3], [0.7, 0.7]])
+    x = centres[y] + (0.1 + noise) * torch.randn(n, 2, generator=g)
+    perm = torch.randperm(n, generator=g)
+    return Dataset(x[perm].float(), y[perm].long())
+
+
+def make_spirals(n: int, noise: float = 0.0, seed: int = 0) -> Dataset:
+    """Two interleaved spirals around (0.5, 0.5), one turn and a half each."""
+    g = _gen(seed)
+    y = torch.arange(n) % 2
+    t = torch.rand(n, generator=g)
+    angle = t * 3.0 * math.pi + math.pi * y
+    r = 0.05 + 0.4 * t
+    x = torch.stack((0.5 + r * torch.cos(angle), 0.5 + r * torch.sin(angle)), dim=1)
+    return Dataset(_jitter(x, noise, g).float(), y.long())
+
+
+def make_moons(n: int, noise: float = 0.0, seed: int = 0) -> Dataset:
+    """Two interleaving half circles (as scikit-learn's), scaled into [0,1]²."""
+    g = _gen(seed)
+    y = torch.arange(n) % 2
+    t = torch.rand(n, generator=g) * math.pi
+    upper = torch.stack((torch.cos(t), torch.sin(t)), dim=1)
+    lower = torch.stack((1.0 - torch.cos(t), 0.5 - torch.sin(t)), dim=1)
+    x = torch.where(y.view(-1, 1) == 0, upper, lower)
+    x = (x + torch.tensor([1.0, 0.75])) / torch.tensor([4.0, 2.5])
+    return Dataset(_jitter(x, noise, g).float(), y.long())
+
+
+DATASETS: dict[str, Callable[..., Dataset]] = {
+    "disk": make_disk,
+    "xor": make_xor,
+    "blobs": make_blobs,
+    "spirals": make_spirals,
+    "moons": make_moons,
+}
+
+
+def make_dataset(name: str, n: int, noise: float = 0.0, seed: int = 0) -> Dataset:
+    """One of :data:`DATASETS` by name."""
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    if n < 1:
+        raise ValueError(f"dataset size must be ≥ 1, got {n}")
+    if noise < 0 or not math.isfinite(noise):
+        raise ValueError(f"noise must be ≥ 0, got {noise}")
+    return DATASETS[name](n, noise=noise, seed=seed)
+
+
+class CSVError(ValueError):
+    """A malformed CSV dataset; the message names the file and line."""
+
+
+def load_csv(path: str | Path) -> Dataset:
+    """Rows ``x1,x2,label`` (an optional header line of names is skipped; # starts a comment).
+
+    Labels are integers ≥ 0. Any malformed row raises :class:`CSVError` naming its line.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise CSVError(f"{path}: cannot read ({e.strerror or e})") from None
+    except UnicodeDecodeError:
+        raise CSVError(f"{path}: not a UTF-8 text file") from None
+    xs: list[tuple[float, float]] = []
+    ys: list[int] = []
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        cells = [c.strip() for c in line.split(",")]
+        if len(cells) != 3:
+            raise CSVError(f"{path}:{lineno}: expected 3 values (x1,x2,label), got {len(cells)}")
+        try:
+            x1, x2 = float(cells[0]), float(cells[1])
+        except ValueError:
+            if not xs and lineno == _first_content_line(text):
+                continue  # a header row
+            raise CSVError(f"{path}:{lineno}: x1 and x2 must be numbers, got {line!r}") from None
+        if not (math.isfinite(x1) and math.isfinite(x2)):
+            raise CSVError(f"{path}:{lineno}: x1 and x2 must be finite, got {line!r}")
+        try:
+            label = int(cells[2])
+        except ValueError:
+            raise CSVError(
+                f"{path}:{lineno}: label must be an integer, got {cells[2]!r}"
+            ) from None
+        if label < 0:
+            raise CSVError(f"{path}:{lineno}: label must be ≥ 0, got {label}")
+        xs.append((x1, x2))
+        ys.append(label)
+    if not xs:
+        raise CSVError(f"{path}: no data rows")
+    return Dataset(torch.tensor(xs, dtype=torch.float32), torch.tensor(ys, dtype=torch.int64))
+
+
+def _first_content_line(text: str) -> int:
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        if raw.split("#", 1)[0].strip():
+            return lineno
+    return 0
+
+
+def centre_inputs(x: Tensor) -> Tensor:
+    """Map the unit square [0,1]² onto [−1,1]² (x′ = 2x − 1): zero-centred inputs of unit scale,
+    a fixed transform, so a saved model needs no stored statistics."""
+    return x * 2.0 - 1.0

@@ -1,0 +1,203 @@
+"""Layers: Linear, the activations, Softmax and Dropout, each forward beside its backward.
+
+Shapes: inputs are batches X ∈ ℝ^{n×d}. Every backward receives G = dL/dY (same shape as Y)
+and returns dL/dX by the chain rule.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from .module import Module, Param
+
+INITS = ("normal", "uniform", "xavier", "he")
+
+
+class Linear(Module):
+    """Fully connected layer.
+
+    Forward:  S = X Wᵀ + b,              W ∈ ℝ^{out×in}, b ∈ ℝ^{out}
+    Backward: dL/dW += Gᵀ X,   dL/db += Σ_rows G,   dL/dX = G W
+
+    ``init`` picks the weight distribution: "normal" N(0, 1) (the report's, weights and bias),
+    "uniform" U(±1/√in) (torch.nn's default), "xavier" N(0, 2/(in+out)), "he" N(0, 2/in);
+    the last two start the bias at zero.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        init: str = "normal",
+        generator: torch.Generator | None = None,
+        dtype: torch.dtype = torch.float32,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        for name, v in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"Linear {name} must be a positive integer, got {v!r}")
+        if init not in INITS:
+            raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
+        self.in_features, self.out_features, self.init = in_features, out_features, init
+        kw = {"dtype": dtype, "device": device}
+        self.weight = torch.empty(out_features, in_features, **kw)
+        self.bias = torch.empty(out_features, **kw)
+        self.grad_weight = torch.zeros_like(self.weight)
+        self.grad_bias = torch.zeros_like(self.bias)
+        self.reset_parameters(generator)
+        self._x: Tensor | None = None
+
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """Draw fresh weights in place (the tensors stay the same objects)."""
+        fan_in, fan_out = self.in_features, self.out_features
+        g = generator
+        if self.init == "normal":
+            self.weight.normal_(0.0, 1.0, generator=g)
+            self.bias.normal_(0.0, 1.0, generator=g)
+        elif self.init == "uniform":
+            bound = 1.0 / math.sqrt(fan_in)
+            self.weight.uniform_(-bound, bound, generator=g)
+            self.bias.uniform_(-bound, bound, generator=g)
+        else:
+            var = 2.0 / (fan_in + fan_out) if self.init == "xavier" else 2.0 / fan_in
+            self.weight.normal_(0.0, math.sqrt(var), generator=g)
+            self.bias.zero_()
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.dim() != 2 or x.shape[1] != self.in_features:
+            raise ValueError(
+                f"{self!r} expects input of shape (batch, {self.in_features}), "
+                f"got {tuple(x.shape)}"
+            )
+        self._x = x
+        return torch.addmm(self.bias, x, self.weight.t())
+
+    def backward(self, grad_output: Tensor) -> Tensor:
+        x = self._saved(self._x)
+        self.grad_weight.addmm_(grad_output.t(), x)
+        self.grad_bias.add_(grad_output.sum(0))
+        return grad_output.mm(self.weight)
+
+    def param(self) -> list[Param]:
+        return [(self.weight, self.grad_weight), (self.bias, self.grad_bias)]
+
+    def extra_repr(self) -> str:
+        return f"{self.in_features}, {self.out_features}"
+
+
+class ReLU(Module):
+    """Y = max(0, X);  dL/dX = G ⊙ [X > 0]."""
+
+    def __init__(self) -> None:
+        self._y: Tensor | None = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._y = x.clamp_min(0.0)
+        return self._y
+
+    def backward(self, grad_output: Tensor) -> Tensor:
+        return grad_output * (self._saved(self._y) > 0)
+
+
+class LeakyReLU(Module):
+    """Y = X if X > 0 else a·X;  dL/dX = G ⊙ (1 if X > 0 else a)."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        if not math.isfinite(negative_slope) or negative_slope < 0:
+            raise ValueError(f"LeakyReLU negative_slope must be ≥ 0, got {negative_slope!r}")
+        self.negative_slope = float(negative_slope)
+        self._slope: Tensor | None = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        # The local slope, 1 or a, is all backward needs; Y = slope ⊙ X.
+        self._slope = torch.where(x > 0, 1.0, self.negative_slope).to(x.dtype)
+        return x * self._slope
+
+    def backward(self, grad_output: Tensor) -> Tensor:
+        return grad_output * self._saved(self._slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Tanh(Module):
+    """Y = tanh(X);  dL/dX = G ⊙ (1 − Y²)."""
+
+    def __init__(self) -> None:
+        self._y: Tensor | None = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._y = torch.tanh(x)
+        return self._y
+
+    def backward(self, grad_output: Tensor) -> Tensor:
+        y = self._saved(self._y)
+        return grad_output * (1.0 - y * y)
+
+
+class Sigmoid(Module):
+    """Y = σ(X) = 1 / (1 + e^{−X});  dL/dX = G ⊙ Y (1 − Y)."""
+
+    def __init__(self) -> None:
+        self._y: Tensor | None = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._y = torch.sigmoid(x)
+        return self._y
+
+    def backward(self, grad_output: Tensor) -> Tensor:
+        y = self._saved(self._y)
+        return grad_output * y * (1.0 - y)
+
+
+class Softmax(Module):
+    """Row-wise Y_i = e^{X_i} / Σ_j e^{X_j} (shifted by max X for stability).
+
+    Its Jacobian is dY_i/dX_j = Y_i (δ_ij − Y_j), so the vector-Jacobian product is
+    dL/dX = Y ⊙ (G − Σ_j G_j Y_j), computed per row without forming the n×d×d Jacobian.
+    """
+
+    def __init__(self) -> None:
+        self._y: Tensor | None = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._y = torch.softmax(x, dim=1)
+        return self._y
+
+    def backward(self, grad_output: Tensor) -> Tensor:
+        y = self._saved(self._y)
+        return y * (grad_output - (grad_output * y).sum(dim=1, keepdim=True))
+
+
+class Dropout(Module):
+    """Inverted dropout: in training Y = X ⊙ M / (1 − p), M_ij ~ Bernoulli(1 − p).
+
+    dL/dX = G ⊙ M / (1 − p), with the mask of the forward pass. In eval mode it is the identity,
+    so no rescaling is needed at test time.
+    """
+
+    def __init__(self, p: float = 0.5, generator: torch.Generator | None = None) -> None:
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"Dropout p must be in [0, 1), got {p!r}")
+        self.p = float(p)
+        self.generator = generator
+        self._mask: Tensor | None = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0.0:
+            self._mask = None
+            return x
+        keep = torch.rand(x.shape, generator=self.generator, device=x.device) >= self.p
+        self._mask = keep.to(x.dtype) / (1.0 - self.p)
+        return x * self._mask
+
+    def backward(self, grad_output: Tensor) -> Tensor:
+        if not self.training or self.p == 0.0:
+            return grad_output
+        return grad_output * self._saved(self._mask)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

@@ -1,0 +1,1 @@
+"""The networks of the reference report (and a quick one), as TOML data files."""

@@ -1,0 +1,1 @@
+"""miniframe-tui: the terminal trainer (Textual). Importing it must not import torch."""

@@ -1,0 +1,71 @@
+"""Bounded metric history for the live charts.
+
+A 10,000-epoch run must chart as smoothly as a 50-epoch one, so the history keeps at most
+``max_points`` points: it records every ``stride``-th epoch, and whenever it fills up it drops
+every other point and doubles the stride. The full per-epoch record (for the CSV export) is
+kept separately by the app; this is only what gets drawn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class MetricHistory:
+    """Down-sampled (epoch, train/test loss, train/test accuracy) series."""
+
+    max_points: int = 500
+    stride: int = 1
+    epochs: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
+    version: int = 0
+    _pending: tuple[int, float, float, float, float] | None = None
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+    def clear(self) -> None:
+        """Forget everything (after a reset)."""
+        self.stride = 1
+        for series in self._series():
+            series.clear()
+        self._pending = None
+        self.version += 1
+
+    def append(
+        self, epoch: int, train_loss: float, test_loss: float, train_acc: float, test_acc: float
+    ) -> None:
+        """Record one epoch; kept if it falls on the stride (the latest is always shown)."""
+        point = (epoch, train_loss, test_loss, train_acc, test_acc)
+        self.version += 1
+        if epoch % self.stride != 0 and self.epochs:
+            self._pending = point  # shown as the live tip until the next kept point
+            return
+        self._pending = None
+        for series, value in zip(self._series(), point, strict=True):
+            series.append(value)
+        if len(self.epochs) > self.max_points:
+            self._halve()
+
+    def _series(self) -> tuple[list, ...]:
+        return (self.epochs, self.train_loss, self.test_loss, self.train_acc, self.test_acc)
+
+    def _halve(self) -> None:
+        self.stride *= 2
+        keep = [i for i, e in enumerate(self.epochs) if e % self.stride == 0]
+        if self.epochs and self.epochs[-1] % self.stride != 0:
+            keep.append(len(self.epochs) - 1)  # keep the newest point visible
+        for series in self._series():
+            series[:] = [series[i] for i in keep]
+
+    def series(self) -> tuple[list[int], list[float], list[float], list[float], list[float]]:
+        """The points to draw, including the latest epoch even off-stride."""
+        out = tuple(list(s) for s in self._series())
+        if self._pending is not None:
+            for series, value in zip(out, self._pending, strict=True):
+                series.append(value)
+        return out  # type: ignore[return-value]

@@ -1,0 +1,292 @@
+"""Torch-free helpers for editing a run spec in the trainer: layer rows, settings parsing.
+
+Everything here is plain Python on top of :mod:`miniframe.engine.spec` (which imports no torch),
+so the screen can show and validate the network before torch has loaded, and tests can
+exercise the logic without a terminal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from miniframe.engine.spec import (
+    LAYER_NAMES,
+    N_CLASSES,
+    N_INPUTS,
+    DataSpec,
+    LayerSpec,
+    RunSpec,
+    SolverSpec,
+    SpecError,
+)
+
+#: Layer kinds offered in the "add layer" menu, with the parameter each one asks for.
+LAYER_MENU: list[tuple[str, str | None]] = [
+    ("linear", "units"),
+    ("relu", None),
+    ("leaky_relu", "negative_slope"),
+    ("tanh", None),
+    ("sigmoid", None),
+    ("softmax", None),
+    ("dropout", "p"),
+]
+
+PARAM_LABELS = {"units": "units", "negative_slope": "slope", "p": "p"}
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One row of the layer stack as shown on screen."""
+
+    label: str
+    params: int
+
+
+def layer_rows(layers: Sequence[LayerSpec], n_inputs: int = N_INPUTS) -> list[LayerRow]:
+    """Label (``Linear 2 → 25``, ``ReLU``) and parameter count per layer, widths inferred."""
+    rows = []
+    width = n_inputs
+    for layer in layers:
+        if layer.kind == "linear" and isinstance(layer.units, int) and layer.units > 0:
+            rows.append(LayerRow(layer.label(width), width * layer.units + layer.units))
+            width = layer.units
+        else:
+            rows.append(LayerRow(layer.label(width), 0))
+    return rows
+
+
+def param_name(kind: str) -> str | None:
+    """The editable parameter of a layer kind (``units``, ``negative_slope``, ``p``) or None."""
+    return dict(LAYER_MENU).get(kind)
+
+
+def kind_title(kind: str) -> str:
+    """Display name of a layer kind."""
+    return LAYER_NAMES.get(kind, kind)
+
+
+def parse_layer_param(kind: str, text: str) -> int | float:
+    """Parse the parameter typed for a layer; ValueError with a readable message."""
+    name = param_name(kind)
+    text = text.strip()
+    if name == "units":
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"units must be a whole number, got {text!r}") from None
+        if value < 1:
+            raise ValueError("units must be at least 1")
+        if value > 4096:
+            raise ValueError("units must be at most 4096")
+        return value
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"{PARAM_LABELS.get(name or '', name)} must be a number, got {text!r}")
+    if not math.isfinite(number):
+        raise ValueError("must be a finite number")
+    if name == "negative_slope" and number < 0:
+        raise ValueError("slope must be ≥ 0")
+    if name == "p" and not 0 <= number < 1:
+        raise ValueError("dropout p must be in [0, 1)")
+    return number
+
+
+def make_layer(kind: str, value: int | float | None = None) -> LayerSpec:
+    """A LayerSpec of ``kind`` with its parameter set to ``value`` (or the default)."""
+    name = param_name(kind)
+    if name is None or value is None:
+        return LayerSpec(kind=kind, units=25 if kind == "linear" else None)
+    return LayerSpec(kind=kind, **{name: value})
+
+
+def layer_param_text(layer: LayerSpec) -> str:
+    """The current parameter of a layer as editable text."""
+    name = param_name(layer.kind)
+    if name is None:
+        return ""
+    value = getattr(layer, name)
+    return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def stack_error(spec: RunSpec) -> str | None:
+    """Why ``spec`` cannot be trained, or None when it validates."""
+    try:
+        spec.validate()
+    except SpecError as e:
+        return str(e)
+    return None
+
+
+# ---- settings --------------------------------------------------------------------------
+
+SOLVER_CHOICES = [("SGD", "sgd"), ("SGD + momentum", "momentum"), ("Adam", "adam")]
+LOSS_CHOICES = [("MSE", "mse"), ("cross-entropy", "cross-entropy")]
+INIT_CHOICES = [("normal", "normal"), ("uniform", "uniform"), ("xavier", "xavier"), ("he", "he")]
+DATASET_CHOICES = [(n, n) for n in ("disk", "xor", "blobs", "spirals", "moons")]
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError("must be a positive number")
+    return value
+
+
+def _nonneg_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise ValueError("must be ≥ 0")
+    return value
+
+
+def _unit_float(text: str) -> float:
+    value = _nonneg_float(text)
+    if value >= 1:
+        raise ValueError("must be in [0, 1)")
+    return value
+
+
+def _int_at_least(low: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"not a whole number: {text!r}") from None
+        if value < low:
+            raise ValueError(f"must be ≥ {low}")
+        if value > 10_000_000:
+            raise ValueError("too large")
+        return value
+
+    return parse
+
+
+#: Text settings: field id -> (label, parser). Order is the on-screen order.
+TEXT_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "lr": ("learning rate", _positive_float),
+    "momentum": ("momentum", _unit_float),
+    "weight_decay": ("weight decay", _nonneg_float),
+    "batch_size": ("batch size", _int_at_least(1)),
+    "epochs": ("epochs", _int_at_least(1)),
+    "seed": ("seed", _int_at_least(0)),
+    "noise": ("noise", _nonneg_float),
+    "n_train": ("train size", _int_at_least(1)),
+    "n_test": ("test size", _int_at_least(1)),
+}
+
+
+def parse_setting(field: str, text: str) -> Any:
+    """Parse one text setting; ValueError says what is wrong."""
+    text = text.strip()
+    if not text:
+        raise ValueError("required")
+    return TEXT_FIELDS[field][1](text)
+
+
+def solver_choice(solver: SolverSpec) -> str:
+    """Which of SOLVER_CHOICES a SolverSpec corresponds to."""
+    if solver.name == "adam":
+        return "adam"
+    return "momentum" if solver.momentum > 0 else "sgd"
+
+
+def spec_values(spec: RunSpec) -> dict[str, Any]:
+    """The settings-panel values of a spec (choices and text fields)."""
+    s, d = spec.solver, spec.data
+    return {
+        "loss": spec.loss,
+        "solver": solver_choice(s),
+        "init": spec.init,
+        "dataset": d.name,
+        "lr": f"{s.lr:g}",
+        "momentum": f"{s.momentum:g}",
+        "weight_decay": f"{s.weight_decay:g}",
+        "batch_size": str(spec.batch_size),
+        "epochs": str(spec.epochs),
+        "seed": str(spec.seed),
+        "noise": f"{d.noise:g}",
+        "n_train": str(d.n_train),
+        "n_test": str(d.n_test),
+    }
+
+
+def apply_settings(base: RunSpec, values: dict[str, Any]) -> RunSpec:
+    """A new spec: ``base`` with parsed settings ``values`` applied (choices + numbers)."""
+    solver = base.solver
+    choice = values.get("solver", solver_choice(solver))
+    momentum = values.get("momentum", solver.momentum)
+    if choice == "sgd":
+        solver = dataclasses.replace(solver, name="sgd", momentum=0.0, nesterov=False)
+    elif choice == "momentum":
+        solver = dataclasses.replace(solver, name="sgd", momentum=momentum or 0.9)
+    else:
+        solver = dataclasses.replace(solver, name="adam", momentum=0.0, nesterov=False)
+    solver = dataclasses.replace(
+        solver,
+        lr=values.get("lr", solver.lr),
+        weight_decay=values.get("weight_decay", solver.weight_decay),
+    )
+    data: DataSpec = dataclasses.replace(
+        base.data,
+        name=values.get("dataset", base.data.name),
+        noise=values.get("noise", base.data.noise),
+        n_train=values.get("n_train", base.data.n_train),
+        n_test=values.get("n_test", base.data.n_test),
+    )
+    return dataclasses.replace(
+        base,
+        loss=values.get("loss", base.loss),
+        init=values.get("init", base.init),
+        epochs=values.get("epochs", base.epochs),
+        batch_size=values.get("batch_size", base.batch_size),
+        seed=values.get("seed", base.seed),
+        solver=solver,
+        data=data,
+    )
+
+
+def batch_hint(batch_size: int | None, n_train: int | None) -> str:
+    """What a batch size means: SGD at 1, full-batch GD at the training-set size."""
+    if batch_size is None or n_train is None:
+        return ""
+    if batch_size == 1:
+        return "SGD"
+    if batch_size == n_train:
+        return "full-batch GD"
+    if batch_size > n_train:
+        return ""
+    return "mini-batch"
+
+
+def needs_rebuild(old: RunSpec, new: RunSpec) -> bool:
+    """True when going from ``old`` to ``new`` changes more than the learning rate (and
+    epochs), i.e. the model must be rebuilt and trained from scratch."""
+    same_lr = dataclasses.replace(new, solver=dataclasses.replace(new.solver, lr=old.solver.lr))
+    same_lr = dataclasses.replace(same_lr, epochs=old.epochs, name=old.name)
+    same_lr = dataclasses.replace(same_lr, description=old.description)
+    return same_lr != old
+
+
+def default_spec() -> RunSpec:
+    """A small valid spec, used when no preset can be read."""
+    return RunSpec(
+        layers=[LayerSpec("linear", 25), LayerSpec("relu"), LayerSpec("linear", N_CLASSES)],
+        loss="cross-entropy",
+        solver=SolverSpec(name="adam", lr=3e-3),
+        data=DataSpec(center=True),
+        init="he",
+        epochs=100,
+        batch_size=32,
+        name="default",
+    )

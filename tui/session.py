@@ -1,0 +1,220 @@
+"""The training session behind the screen: the engine run, and the thread-side loop.
+
+:class:`TrainingSession` is what the app's ``@work(thread=True)`` workers call. It owns the
+engine :class:`~miniframe.engine.train.Run` (imported lazily: torch loads in the background),
+the stop flag and pause event, and a feed of epoch summaries. It only *posts* messages; it
+never touches a widget. Everything that touches the run holds ``lock``, so resetting, saving a
+checkpoint and training never overlap.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.message import Message
+
+from miniframe.engine.spec import RunSpec
+
+from .messages import BoundaryData, BoundaryReady, EpochsReady, PausedChanged, TrainingStarted
+
+if TYPE_CHECKING:
+    from miniframe.engine.train import EpochSummary, Run
+
+Post = Callable[[Message], Any]
+
+BOUNDARY_GRID = 48
+BOUNDARY_POINTS = 400
+BOUNDARY_EVERY_S = 0.4
+
+
+def load_engine() -> None:
+    """Import torch and the engine's training modules (slow: ~1-2 s)."""
+    import miniframe.engine.train  # noqa: F401
+
+
+class TrainingSession:
+    """Holds the run between trainings, and drives it from a worker thread."""
+
+    def __init__(self) -> None:
+        self.run: Run | None = None
+        self.lock = threading.RLock()
+        self.stop_flag = threading.Event()
+        self.resume = threading.Event()
+        self.resume.set()
+        self.step_request = threading.Event()
+        self._feed: deque[EpochSummary] = deque()
+        self._feed_lock = threading.Lock()
+        self.pending_lr: float | None = None
+
+    # ---- feed ---------------------------------------------------------------------------
+    def drain(self) -> list[EpochSummary]:
+        """Every summary posted since the last drain (UI thread)."""
+        with self._feed_lock:
+            items = list(self._feed)
+            self._feed.clear()
+        return items
+
+    def _push(self, summary: EpochSummary, post: Post) -> None:
+        with self._feed_lock:
+            self._feed.append(summary)
+        post(EpochsReady())
+
+    # ---- controls (UI thread) ----------------------------------------------------------
+    @property
+    def paused(self) -> bool:
+        return not self.resume.is_set()
+
+    def request_stop(self) -> None:
+        self.stop_flag.set()
+        self.resume.set()
+
+    def set_lr(self, lr: float) -> None:
+        """Apply a new learning rate to the run now (and to later runs)."""
+        self.pending_lr = lr
+
+    @property
+    def epoch(self) -> int:
+        return self.run.epoch if self.run is not None else 0
+
+    # ---- thread side -------------------------------------------------------------------
+    def discard(self) -> None:
+        """Forget the run; the next training builds a new one from its spec."""
+        with self.lock:
+            self.run = None
+
+    def reset_weights(self) -> None:
+        """Re-initialise weights and solver state (waits for a running epoch to end)."""
+        with self.lock:
+            if self.run is not None:
+                self.run.reset()
+
+    def _ensure_run(self, spec: RunSpec) -> tuple[Run, bool]:
+        from miniframe.engine.train import Run
+
+        if self.run is None:
+            self.run = Run.from_spec(spec)
+            return self.run, True
+        return self.run, False
+
+    def _apply_lr(self, run: Run) -> None:
+        lr, self.pending_lr = self.pending_lr, None
+        if lr is not None and math.isfinite(lr) and lr > 0:
+            run.set_lr(lr)
+
+    def train(
+        self,
+        spec: RunSpec,
+        target: int,
+        is_cancelled: Callable[[], bool],
+        post: Post,
+        single_step: bool = False,
+    ) -> tuple[str, str]:
+        """Train until epoch ``target`` (or one epoch when ``single_step``), posting summaries.
+
+        Returns the end state and its reason: ("finished"|"stopped"|"diverged"|"paused", msg).
+        """
+        self.stop_flag.clear()
+
+        def should_stop() -> bool:
+            if self.pending_lr is not None and self.run is not None:
+                self._apply_lr(self.run)
+            return is_cancelled() or self.stop_flag.is_set()
+
+        with self.lock:
+            run, fresh = self._ensure_run(spec)
+            self._apply_lr(run)
+            post(TrainingStarted(run.epoch, target, fresh))
+            if run.epoch == 0:
+                post(BoundaryReady(self.boundary(run)))
+        remaining = target - run.epoch
+        if remaining <= 0:
+            return "finished", f"already trained {run.epoch} epochs"
+        if single_step:
+            remaining = 1
+        last_boundary = time.monotonic()
+        was_paused = False
+        for _ in range(remaining):
+            # Between epochs: honour pause (and single steps while paused).
+            while not self.resume.is_set() and not should_stop():
+                if not was_paused:
+                    was_paused = True
+                    post(PausedChanged(True))
+                if self.step_request.is_set():
+                    break
+                self.resume.wait(0.05)
+            if should_stop():
+                return "stopped", f"stopped after epoch {run.epoch}"
+            stepping = self.step_request.is_set()
+            self.step_request.clear()
+            if was_paused and not stepping:
+                was_paused = False
+                post(PausedChanged(False))
+            with self.lock:
+                summary = run.step_epoch(should_stop)
+                self._push(summary, post)
+                now = time.monotonic()
+                done = summary.status in ("stopped", "diverged") or run.epoch >= target
+                if done or now - last_boundary >= BOUNDARY_EVERY_S:
+                    last_boundary = now
+                    if summary.status != "diverged":
+                        post(BoundaryReady(self.boundary(run)))
+            if summary.status == "diverged":
+                return "diverged", summary.message
+            if summary.status == "stopped":
+                return "stopped", summary.message or f"stopped in epoch {run.epoch + 1}"
+        if run.epoch >= target:
+            return "finished", f"trained {run.epoch} epochs"
+        return "paused", f"stepped to epoch {run.epoch}"
+
+    def boundary(self, run: Run, grid: int = BOUNDARY_GRID) -> BoundaryData:
+        """P(class 1) over a grid×grid lattice of [0,1]² and the (de-centred) test points."""
+        import torch
+
+        with self.lock:
+            ticks = (torch.arange(grid, dtype=torch.float32) + 0.5) / grid
+            ys = 1.0 - ticks  # top row first
+            gy, gx = torch.meshgrid(ys, ticks, indexing="ij")
+            lattice = torch.stack((gx.reshape(-1), gy.reshape(-1)), dim=1)
+            probs = run.predict_proba(lattice)
+            test = run.test_data
+            n = min(len(test), BOUNDARY_POINTS)
+            x = test.x[:n].detach().cpu().float()
+            if run.spec.data.center:
+                x = (x + 1.0) / 2.0
+            pred = (run.predict_proba(x) > 0.5).long()
+            points = [
+                (float(a), float(b), int(t), int(p))
+                for (a, b), t, p in zip(
+                    x.tolist(), test.y[:n].cpu().tolist(), pred.tolist(), strict=True
+                )
+            ]
+        values = [0.5 if not math.isfinite(v) else v for v in probs.tolist()]
+        return BoundaryData(grid=grid, probs=values, points=points, epoch=run.epoch)
+
+    def save_checkpoint(self, path: Path) -> None:
+        """Save the current model and spec (engine's atomic save_checkpoint)."""
+        from miniframe.engine.checkpoint import save_checkpoint
+
+        with self.lock:
+            if self.run is None:
+                raise ValueError("nothing to save yet: train the model first")
+            save_checkpoint(path, self.run.model, self.run.spec)
+
+    def load_checkpoint(self, path: Path) -> RunSpec:
+        """Load a checkpoint: its spec becomes the run's, its weights the model's."""
+        from miniframe.engine.checkpoint import load_checkpoint
+        from miniframe.engine.train import Run
+
+        model, spec = load_checkpoint(path)
+        with self.lock:
+            run = Run.from_spec(spec)
+            for (dst, _), (src, _) in zip(run.model.param(), model.param(), strict=True):
+                dst.data.copy_(src.data)
+            self.run = run
+        return spec
