@@ -158,9 +158,7 @@ def load_csv(path: str | Path) -> Dataset:
         try:
             label = int(cells[2])
         except ValueError:
-            raise CSVError(
-                f"{path}:{lineno}: label must be an integer, got {cells[2]!r}"
-            ) from None
+            raise CSVError(f"{path}:{lineno}: label must be an integer, got {cells[2]!r}") from None
         if label < 0:
             raise CSVError(f"{path}:{lineno}: label must be ≥ 0, got {label}")
         xs.append((x1, x2))

@@ -36,7 +36,8 @@ class Loss:
 
 def _check_batch(output: Tensor, target: Tensor, name: str) -> None:
     if output.dim() != 2:
-        raise ValueError(f"{name} expects output of shape (batch, classes), got {tuple(output.shape)}")
+        shape = tuple(output.shape)
+        raise ValueError(f"{name} expects output of shape (batch, classes), got {shape}")
     if target.shape[0] != output.shape[0]:
         raise ValueError(
             f"{name}: output has {output.shape[0]} rows but target has {target.shape[0]}"

@@ -171,9 +171,7 @@ class RunSpec:
             raise SpecError(f"unknown init {self.init!r}; choose one of {', '.join(INIT_NAMES)}")
         d = self.data
         if d.name not in DATASET_NAMES:
-            raise SpecError(
-                f"unknown dataset {d.name!r}; choose one of {', '.join(DATASET_NAMES)}"
-            )
+            raise SpecError(f"unknown dataset {d.name!r}; choose one of {', '.join(DATASET_NAMES)}")
         for key in ("n_train", "n_test"):
             v = getattr(d, key)
             if not isinstance(v, int) or v < 1:
@@ -423,8 +421,8 @@ class RunSpec:
     def to_toml(self) -> str:
         """TOML text that :meth:`from_toml` reads back to an equal spec."""
         d = self.to_dict()
-        lines = [f"{k} = {_toml_value(d[k])}" for k in
-                 ("name", "description", "loss", "init", "epochs", "batch_size", "seed", "device")]  # fmt: skip
+        top = ("name", "description", "loss", "init", "epochs", "batch_size", "seed", "device")
+        lines = [f"{k} = {_toml_value(d[k])}" for k in top]
         for table in ("solver", "data"):
             lines += ["", f"[{table}]"] + [f"{k} = {_toml_value(v)}" for k, v in d[table].items()]
         for layer in d["layers"]:
