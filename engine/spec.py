@@ -10,6 +10,7 @@ terminal trainer can read specs and presets before torch has loaded.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 import tempfile
@@ -260,7 +261,9 @@ class RunSpec:
         self.validate()
         g = generator if generator is not None else torch.Generator().manual_seed(self.seed)
         mods = []
-        for (w_in, w_out), layer in zip(self.layer_widths(), self.layers, strict=True):
+        for i, ((w_in, w_out), layer) in enumerate(
+            zip(self.layer_widths(), self.layers, strict=True)
+        ):
             if layer.kind == "linear":
                 mods.append(L.Linear(w_in, w_out, init=self.init, generator=g))
             elif layer.kind == "relu":
@@ -274,7 +277,10 @@ class RunSpec:
             elif layer.kind == "softmax":
                 mods.append(L.Softmax())
             else:
-                mods.append(L.Dropout(layer.p, generator=torch.Generator().manual_seed(self.seed)))
+                # Each Dropout draws its masks from its own stream, seeded from the run's seed
+                # and its position, so two Dropout layers never share a mask.
+                mask_gen = torch.Generator().manual_seed(self.seed * 1_000_003 + i + 1)
+                mods.append(L.Dropout(layer.p, generator=mask_gen))
         model = Sequential(*mods)
         if self.device != "cpu":
             for p, grad in model.param():
@@ -410,8 +416,6 @@ class RunSpec:
         except (OSError, UnicodeDecodeError) as e:
             raise SpecError(f"{path}: cannot read ({e})") from None
         if path.suffix == ".json":
-            import json
-
             try:
                 return cls.from_dict(json.loads(text), str(path))
             except json.JSONDecodeError as e:
@@ -488,7 +492,8 @@ def _toml_value(v: Any) -> str:
     if isinstance(v, int | float):
         return repr(v)
     if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+        # A JSON string is a valid TOML basic string once DEL (which JSON leaves raw) is escaped.
+        return json.dumps(v, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(v, list | tuple):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     raise TypeError(f"cannot write {v!r} as TOML")
