@@ -69,8 +69,7 @@ class Linear(Module):
     def forward(self, x: Tensor) -> Tensor:
         if x.dim() != 2 or x.shape[1] != self.in_features:
             raise ValueError(
-                f"{self!r} expects input of shape (batch, {self.in_features}), "
-                f"got {tuple(x.shape)}"
+                f"{self!r} expects input of shape (batch, {self.in_features}), got {tuple(x.shape)}"
             )
         self._x = x
         return torch.addmm(self.bias, x, self.weight.t())
@@ -99,7 +98,8 @@ class ReLU(Module):
         return self._y
 
     def backward(self, grad_output: Tensor) -> Tensor:
-        return grad_output * (self._saved(self._y) > 0)
+        # Y ≥ 0, so sign(Y) is the mask [X > 0] as 0.0/1.0: one float multiply, no bool tensor.
+        return grad_output * self._saved(self._y).sign()
 
 
 class LeakyReLU(Module):
@@ -113,7 +113,12 @@ class LeakyReLU(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         # The local slope, 1 or a, is all backward needs; Y = slope ⊙ X.
-        self._slope = torch.where(x > 0, 1.0, self.negative_slope).to(x.dtype)
+        a = self.negative_slope
+        if a <= 1.0:
+            # sign(X) ∈ {−1, 0, 1}; clamped to [a, 1] it is 1 where X > 0 and a elsewhere.
+            self._slope = x.sign().clamp_(a, 1.0)
+        else:
+            self._slope = torch.full_like(x, a).masked_fill_(x > 0, 1.0)
         return x * self._slope
 
     def backward(self, grad_output: Tensor) -> Tensor:

@@ -12,18 +12,31 @@ from torch import Tensor
 
 
 class Loss:
-    """Base class; ``__call__`` = forward."""
+    """Base class; ``__call__`` = forward.
+
+    ``forward(output, target)`` = check the batch, :meth:`encode` the targets, :meth:`compute`.
+    A training loop that sees the same labels every epoch may encode them once per epoch and call
+    :meth:`compute` per batch: the same numbers, without re-checking and re-encoding each batch.
+    """
 
     _grad: Tensor | None = None
 
     def forward(self, output: Tensor, target: Tensor) -> Tensor:
+        _check_batch(output, target, type(self).__name__)
+        return self.compute(output, self.encode(target, output.shape[1], output.dtype))
+
+    def encode(self, target: Tensor, num_classes: int, dtype: torch.dtype) -> Tensor:
+        """Targets in the form :meth:`compute` takes (checked here, once)."""
+        raise NotImplementedError
+
+    def compute(self, output: Tensor, target: Tensor) -> Tensor:
+        """The loss of ``output`` against encoded targets; keeps dL/d(output) for backward."""
         raise NotImplementedError
 
     def backward(self) -> Tensor:
         if self._grad is None:
             raise RuntimeError(
-                f"{type(self).__name__}.backward() called before forward(): "
-                "compute the loss first"
+                f"{type(self).__name__}.backward() called before forward(): compute the loss first"
             )
         return self._grad
 
@@ -36,8 +49,9 @@ class Loss:
 
 def _check_batch(output: Tensor, target: Tensor, name: str) -> None:
     if output.dim() != 2:
-        shape = tuple(output.shape)
-        raise ValueError(f"{name} expects output of shape (batch, classes), got {shape}")
+        raise ValueError(
+            f"{name} expects output of shape (batch, classes), got {tuple(output.shape)}"
+        )
     if target.shape[0] != output.shape[0]:
         raise ValueError(
             f"{name}: output has {output.shape[0]} rows but target has {target.shape[0]}"
@@ -61,17 +75,19 @@ class MSELoss(Loss):
     dL/dŶ = 2 (Ŷ − Y) / m. Integer class targets are one-hot encoded first.
     """
 
-    def forward(self, output: Tensor, target: Tensor) -> Tensor:
-        _check_batch(output, target, "MSELoss")
+    def encode(self, target: Tensor, num_classes: int, dtype: torch.dtype) -> Tensor:
         if target.dtype in (torch.int64, torch.int32):
             if target.dim() != 1:
                 raise ValueError(f"MSELoss: class targets must be 1-D, got {tuple(target.shape)}")
-            target = one_hot(target, output.shape[1], output.dtype)
-        elif target.shape != output.shape:
+            return one_hot(target, num_classes, dtype)
+        if target.dim() != 2 or target.shape[1] != num_classes:
             raise ValueError(
                 f"MSELoss: target shape {tuple(target.shape)} != output shape "
-                f"{tuple(output.shape)}"
+                f"{(target.shape[0], num_classes)}"
             )
+        return target
+
+    def compute(self, output: Tensor, target: Tensor) -> Tensor:
         diff = output - target
         self._grad = diff * (2.0 / diff.numel())
         return (diff * diff).mean()
@@ -80,28 +96,24 @@ class MSELoss(Loss):
 class CrossEntropyLoss(Loss):
     """Softmax + negative log-likelihood on logits Z with class indices y, mean over n rows.
 
-    L = (1/n) Σ_i [logsumexp(Z_i) − Z_{i,y_i}],  with logsumexp(z) = max z + log Σ e^{z − max z},
-    so it stays finite for logits of ±1e4 (no ε inside a log).
-    dL/dZ = (softmax(Z) − onehot(y)) / n.
+    With Y the one-hot rows of y and log softmax(Z) = Z − logsumexp(Z) (logsumexp shifted by
+    max Z, so it stays finite for logits of ±1e4; no ε inside a log):
+    L = −(1/n) Σ_i Σ_j Y_ij log softmax(Z)_ij,    dL/dZ = (softmax(Z) − Y) / n.
     """
 
-    def forward(self, output: Tensor, target: Tensor) -> Tensor:
-        _check_batch(output, target, "CrossEntropyLoss")
+    def encode(self, target: Tensor, num_classes: int, dtype: torch.dtype) -> Tensor:
         if target.dtype not in (torch.int64, torch.int32) or target.dim() != 1:
             raise ValueError(
                 "CrossEntropyLoss expects int64 class indices of shape (batch,), "
                 f"got {target.dtype} {tuple(target.shape)}"
             )
-        n, k = output.shape
-        target = target.long()
-        if n and (int(target.min()) < 0 or int(target.max()) >= k):
-            raise ValueError(f"class labels must lie in [0, {k - 1}]")
-        log_z = torch.logsumexp(output, dim=1)
-        picked = output.gather(1, target.view(-1, 1)).squeeze(1)
-        grad = torch.softmax(output, dim=1)
-        grad.scatter_add_(1, target.view(-1, 1), grad.new_full((n, 1), -1.0))
-        self._grad = grad.div_(n)
-        return (log_z - picked).mean()
+        return one_hot(target.long(), num_classes, dtype)
+
+    def compute(self, output: Tensor, target: Tensor) -> Tensor:
+        n = output.shape[0]
+        log_p = torch.log_softmax(output, dim=1)
+        self._grad = (log_p.exp() - target).div_(n)
+        return (log_p * target).sum() / -n
 
 
 LOSSES: dict[str, type[Loss]] = {"mse": MSELoss, "cross-entropy": CrossEntropyLoss}

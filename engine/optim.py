@@ -25,11 +25,15 @@ class Optimizer:
         if not math.isfinite(lr) or lr <= 0:
             raise ValueError(f"learning rate must be a positive number, got {lr!r}")
         self.lr = float(lr)
+        # The same tensors as two lists, for the torch._foreach_* calls below: each applies one
+        # operation to every tensor of a list (A[i] += α B[i] for all i) in a single call, the
+        # arithmetic of a Python loop of add_ without paying one dispatch per tensor.
+        self.weights = [p for p, _ in self.params]
+        self.grads = [grad for _, grad in self.params]
 
     def zero_grad(self) -> None:
         """Gradients accumulate in backward (+=); clear them before each step's backward."""
-        for _, grad in self.params:
-            grad.zero_()
+        torch._foreach_zero_(self.grads)
 
     def step(self) -> None:
         raise NotImplementedError
@@ -44,10 +48,10 @@ class Optimizer:
 class SGD(Optimizer):
     """Stochastic gradient descent, torch.optim.SGD's update (dampening 0):
 
-        g ← ∇θ + λ θ                       (weight decay λ)
-        v ← μ v + g   (v = g on the first step)
-        d ← g + μ v if Nesterov else v     (d = g when μ = 0)
-        θ ← θ − η d
+    g ← ∇θ + λ θ                       (weight decay λ)
+    v ← μ v + g   (v = g on the first step)
+    d ← g + μ v if Nesterov else v     (d = g when μ = 0)
+    θ ← θ − η d
     """
 
     def __init__(
@@ -71,24 +75,26 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         mu, wd = self.momentum, self.weight_decay
-        for i, (p, grad) in enumerate(self.params):
-            g = grad.add(p, alpha=wd) if wd else grad
-            if mu:
-                v = self.velocity[i]
-                if v is None:
-                    v = self.velocity[i] = g.clone()
-                else:
-                    v.mul_(mu).add_(g)
-                g = g.add(v, alpha=mu) if self.nesterov else v
-            p.add_(g, alpha=-self.lr)
+        g = self.grads
+        if wd:
+            g = torch._foreach_add(g, self.weights, alpha=wd)
+        if mu:
+            v = self.velocity
+            if v[0] is None:
+                v = self.velocity = [t.clone() for t in g]
+            else:
+                torch._foreach_mul_(v, mu)
+                torch._foreach_add_(v, g)
+            g = torch._foreach_add(g, v, alpha=mu) if self.nesterov else v
+        torch._foreach_add_(self.weights, g, alpha=-self.lr)
 
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba), torch.optim.Adam's update (L2 weight decay, not AdamW):
 
-        g ← ∇θ + λ θ
-        m ← β₁ m + (1 − β₁) g,     v ← β₂ v + (1 − β₂) g²
-        θ ← θ − η · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε)
+    g ← ∇θ + λ θ
+    m ← β₁ m + (1 − β₁) g,     v ← β₂ v + (1 − β₂) g²
+    θ ← θ − η · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε)
     """
 
     def __init__(

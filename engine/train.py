@@ -84,12 +84,18 @@ class Trainer:
         perm = torch.randperm(len(self.train_data), generator=self.generator)
         perm = perm.to(x_all.device)
         x_all, y_all = x_all[perm], y_all[perm]
-        n, b = len(self.train_data), self.batch_size
-        for start in range(0, n, b):
+        # Per epoch, not per batch: check and encode the labels (one-hot rows) once, and cut
+        # the shuffled set into batches (views, no copies) in one call.
+        k = _output_width(model)
+        if k is not None:
+            y_all, step_loss = loss.encode(y_all, k, x_all.dtype), loss.compute
+        else:
+            step_loss = loss.forward
+        b = self.batch_size
+        for x, y in zip(x_all.split(b), y_all.split(b), strict=True):
             if should_stop is not None and should_stop():
                 return False, True
-            x, y = x_all[start : start + b], y_all[start : start + b]
-            value = loss.forward(model.forward(x), y)
+            value = step_loss(model.forward(x), y)
             opt.zero_grad()
             model.backward(loss.backward())
             opt.step()
@@ -147,6 +153,12 @@ class Trainer:
                 return
 
 
+def _output_width(model: Sequential) -> int | None:
+    """The width of the model's output: the out_features of its last Linear (None if none)."""
+    widths = [m.out_features for m in model if hasattr(m, "out_features")]
+    return widths[-1] if widths else None
+
+
 class Run:
     """A training run built from a :class:`RunSpec`: model, loss, solver, data and trainer.
 
@@ -196,12 +208,15 @@ class Run:
         self.optimizer.lr = float(lr)
 
     def reset(self) -> None:
-        """Fresh weights from the seed, cleared solver state, epoch 0."""
+        """Fresh weights and dropout masks from the seed, cleared solver state, epoch 0."""
         g = torch.Generator().manual_seed(self.spec.seed)
         for m in self.model:
             reset = getattr(m, "reset_parameters", None)
             if reset is not None:
                 reset(g)
+            mask_gen = getattr(m, "generator", None)
+            if mask_gen is not None:  # Dropout: restart its mask stream too
+                mask_gen.manual_seed(mask_gen.initial_seed())
         self.optimizer.zero_grad()
         self.optimizer.reset_state()
         self.trainer.generator.manual_seed(self.spec.seed)
@@ -221,8 +236,6 @@ class Run:
         return torch.softmax(out, dim=1)[:, 1].cpu()
 
 
-def train_spec(
-    spec: RunSpec, should_stop: StopCheck | None = None
-) -> Iterator[EpochSummary]:
+def train_spec(spec: RunSpec, should_stop: StopCheck | None = None) -> Iterator[EpochSummary]:
     """Build the run for ``spec`` and train it for ``spec.epochs`` epochs."""
     return Run(spec).fit(spec.epochs, should_stop)

@@ -1,0 +1,359 @@
+"""`miniframe bench`: the engine against torch.nn + autograd + torch.optim, measured.
+
+For each preset and batch size, three trainers start from the same initial weights and walk
+the same shuffled data in the same order with the same hyperparameters:
+
+- **engine**: :class:`miniframe.engine.Run`, its real layers, loss, solver and training loop;
+- **torch**: ``torch.nn.Sequential`` of ``nn.Linear`` and activations, ``nn.MSELoss`` or
+  ``nn.CrossEntropyLoss``, ``loss.backward()`` (autograd) and ``torch.optim.SGD``/``Adam``;
+- **bare**: the engine's tensor operations written out as one plain loop, no modules, no
+  framework: the floor the engine's Python structure is measured against.
+
+Epochs are timed interleaved (engine, torch, bare, in a rotating order) after a warm-up, and
+the median is reported. At the end all three must hold the same weights (float tolerance):
+the comparison is of the same work. This module lives outside ``miniframe.engine`` because it
+imports torch.nn, which the engine never does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime
+import gc
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+
+from miniframe.engine import Dataset, Run, load_preset
+from miniframe.engine.spec import RunSpec
+
+SIDES = ("engine", "torch", "bare")
+# The weight check trains one epoch per side in float64, from the same start: the deep preset
+# (N(0,1) weights, logits near 1e4) amplifies float32 rounding differences, such as autograd
+# summing in another order, into visibly different weights within an epoch, while in float64
+# they stay far below this tolerance. Same work, same weights; then it is timed in float32.
+WEIGHT_RTOL, WEIGHT_ATOL = 1e-6, 1e-6
+
+
+# ---- the three trainers --------------------------------------------------------------------
+class EngineSide:
+    """The engine as a user runs it: ``Run(spec)``, one ``Trainer.train_epoch()`` per epoch."""
+
+    def __init__(self, spec: RunSpec, dtype: torch.dtype = torch.float32) -> None:
+        self.run = Run(spec)
+        if dtype != torch.float32:  # the same tensors (the solver holds them), recast
+            for p, grad in self.run.model.param():
+                p.data, grad.data = p.data.to(dtype), grad.data.to(dtype)
+            data = self.run.trainer.train_data
+            self.run.trainer.train_data = Dataset(data.x.to(dtype), data.y)
+
+    def train_epoch(self) -> None:
+        self.run.trainer.train_epoch()
+
+    def weights(self) -> list[torch.Tensor]:
+        return [p for p, _ in self.run.model.param()]
+
+
+class TorchSide:
+    """The same network in torch.nn, trained with autograd and torch.optim."""
+
+    def __init__(self, spec: RunSpec, dtype: torch.dtype = torch.float32) -> None:
+        import torch.nn as nn
+
+        start = spec.build_model()  # the engine's initial weights: same seed, same draws
+        train, _ = spec.build_data()
+        mods: list[nn.Module] = []
+        for layer, m in zip(spec.layers, start, strict=True):
+            if layer.kind == "linear":
+                lin = nn.Linear(m.in_features, m.out_features)
+                with torch.no_grad():
+                    lin.weight.copy_(m.weight)
+                    lin.bias.copy_(m.bias)
+                mods.append(lin)
+            elif layer.kind == "relu":
+                mods.append(nn.ReLU())
+            elif layer.kind == "leaky_relu":
+                mods.append(nn.LeakyReLU(layer.negative_slope))
+            elif layer.kind == "tanh":
+                mods.append(nn.Tanh())
+            elif layer.kind == "sigmoid":
+                mods.append(nn.Sigmoid())
+            elif layer.kind == "softmax":
+                mods.append(nn.Softmax(dim=1))
+            else:
+                raise ValueError(f"bench: layer {layer.kind!r} is not supported")
+        self.net = nn.Sequential(*mods).to(dtype)
+        self.x = train.x.to(dtype)
+        if spec.loss == "mse":
+            self.loss_fn: nn.Module = nn.MSELoss()
+            self.y = nn.functional.one_hot(train.y, spec.n_classes).to(dtype)
+        else:
+            self.loss_fn = nn.CrossEntropyLoss()
+            self.y = train.y
+        s = spec.solver
+        if s.name == "sgd":
+            self.opt: torch.optim.Optimizer = torch.optim.SGD(
+                self.net.parameters(), lr=s.lr, momentum=s.momentum,
+                weight_decay=s.weight_decay, nesterov=s.nesterov,
+            )  # fmt: skip
+        else:
+            self.opt = torch.optim.Adam(
+                self.net.parameters(), lr=s.lr, betas=tuple(s.betas), weight_decay=s.weight_decay
+            )
+        self.batch_size = spec.batch_size
+        self.generator = torch.Generator().manual_seed(spec.seed)  # the Trainer's shuffles
+
+    def train_epoch(self) -> None:
+        perm = torch.randperm(len(self.x), generator=self.generator)
+        xs, ys = self.x[perm], self.y[perm]
+        for x, y in zip(xs.split(self.batch_size), ys.split(self.batch_size), strict=True):
+            loss = self.loss_fn(self.net(x), y)
+            self.opt.zero_grad()
+            loss.backward()
+            self.opt.step()
+
+    def weights(self) -> list[torch.Tensor]:
+        return [p.detach() for p in self.net.parameters()]
+
+
+class BareSide:
+    """The engine's tensor operations as one hand-written loop: lists of weights, no modules,
+    no checks, no method calls. Plain SGD; Linear, ReLU and LeakyReLU (slope ≤ 1) layers."""
+
+    def __init__(self, spec: RunSpec, dtype: torch.dtype = torch.float32) -> None:
+        s = spec.solver
+        if s.name != "sgd" or s.momentum or s.weight_decay:
+            raise ValueError("the bare loop does plain SGD only")
+        start = spec.build_model()
+        train, _ = spec.build_data()
+        self.W = [m.weight.to(dtype) for m in start if hasattr(m, "weight")]
+        self.b = [m.bias.to(dtype) for m in start if hasattr(m, "bias")]
+        self.gW = [torch.zeros_like(w) for w in self.W]
+        self.gb = [torch.zeros_like(b) for b in self.b]
+        self.params, self.grads = self.W + self.b, self.gW + self.gb
+        acts = [layer for layer in spec.layers if layer.kind != "linear"]
+        kinds = [layer.kind for layer in spec.layers]
+        expected = ["linear", acts[0].kind if acts else ""] * (len(self.W) - 1) + ["linear"]
+        if kinds != expected or any(
+            a.kind not in ("relu", "leaky_relu") or a.negative_slope > 1 for a in acts
+        ):
+            raise ValueError("the bare loop needs Linear/activation pairs, then a Linear")
+        self.relu = bool(acts) and acts[0].kind == "relu"
+        self.slope = acts[0].negative_slope if acts else 0.0
+        self.mse = spec.loss == "mse"
+        self.x = train.x.to(dtype)
+        self.y = torch.nn.functional.one_hot(train.y, spec.n_classes).to(dtype)
+        self.lr, self.batch_size = s.lr, spec.batch_size
+        self.generator = torch.Generator().manual_seed(spec.seed)
+
+    def train_epoch(self) -> None:
+        W, b, gW, gb = self.W, self.b, self.gW, self.gb
+        last, a = len(W) - 1, self.slope
+        perm = torch.randperm(len(self.x), generator=self.generator)
+        xs, ys = self.x[perm], self.y[perm]
+        for x, y in zip(xs.split(self.batch_size), ys.split(self.batch_size), strict=True):
+            inputs, saved = [], []
+            h = x
+            for i in range(len(W)):
+                inputs.append(h)
+                h = torch.addmm(b[i], h, W[i].t())
+                if i < last:
+                    if self.relu:
+                        h = h.clamp_min(0.0)
+                        saved.append(h)
+                    else:
+                        slope = h.sign().clamp_(a, 1.0)
+                        saved.append(slope)
+                        h = h * slope
+            if self.mse:
+                diff = h - y
+                g = diff * (2.0 / diff.numel())
+                _ = (diff * diff).mean()
+            else:
+                log_p = torch.log_softmax(h, dim=1)
+                g = (log_p.exp() - y).div_(h.shape[0])
+                _ = (log_p * y).sum() / -h.shape[0]
+            torch._foreach_zero_(self.grads)
+            for i in range(last, -1, -1):
+                if i < last:
+                    g = g * saved[i].sign() if self.relu else g * saved[i]
+                gW[i].addmm_(g.t(), inputs[i])
+                gb[i].add_(g.sum(0))
+                g = g.mm(W[i])
+            torch._foreach_add_(self.params, self.grads, alpha=-self.lr)
+
+    def weights(self) -> list[torch.Tensor]:
+        return [t for pair in zip(self.W, self.b, strict=True) for t in pair]
+
+
+# ---- the measurement -----------------------------------------------------------------------
+@dataclass
+class BenchRow:
+    """One preset at one batch size: median ms per epoch of each side, and the weight check."""
+
+    preset: str
+    batch_size: int
+    steps_per_epoch: int
+    ms: dict[str, float]
+    weights_match: bool
+    max_weight_diff: dict[str, float]
+
+    @property
+    def ratio(self) -> float:
+        """engine / torch time (below 1: the engine is faster)."""
+        return self.ms["engine"] / self.ms["torch"]
+
+    @property
+    def ratio_bare(self) -> float | None:
+        """engine / bare loop time (the cost of the engine's structure); None without bare."""
+        return self.ms["engine"] / self.ms["bare"] if "bare" in self.ms else None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["epochs_per_s"] = {k: 1000.0 / v for k, v in self.ms.items()}
+        d["ratio_engine_torch"] = self.ratio
+        d["ratio_engine_bare"] = self.ratio_bare
+        d["us_per_step"] = {k: 1000.0 * v / self.steps_per_epoch for k, v in self.ms.items()}
+        return d
+
+
+@dataclass
+class BenchResult:
+    rows: list[BenchRow]
+    epochs: int
+    repeats: int
+    threads: int
+    n_train: int
+    machine: str = field(default_factory=lambda: f"{platform.machine()} {platform.processor()}")
+    torch_version: str = torch.__version__
+    date: str = field(default_factory=lambda: datetime.date.today().isoformat())
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when every row's three trainers ended with the same weights."""
+        return all(r.weights_match for r in self.rows)
+
+    def table(self) -> str:
+        """A Markdown table: ms/epoch and epochs/s per side, engine/torch and engine/bare."""
+        head = (
+            "| preset | batch | engine ms/epoch | torch ms/epoch | bare ms/epoch "
+            "| engine epochs/s | torch epochs/s | engine/torch | engine/bare | same weights |"
+        )
+        lines = [
+            f"{self.n_train} training points per epoch; median of {self.repeats} × "
+            f"{self.epochs} epoch(s) after a warm-up; torch {self.torch_version}, "
+            f"{self.threads} intra-op thread(s).",
+            "",
+            head,
+            "|---|--:|--:|--:|--:|--:|--:|--:|--:|:-:|",
+        ]
+        for r in self.rows:
+            bare = f"{r.ms['bare']:.1f}" if "bare" in r.ms else "–"
+            rb = f"{r.ratio_bare:.2f}" if r.ratio_bare is not None else "–"
+            lines.append(
+                f"| {r.preset} | {r.batch_size} | {r.ms['engine']:.1f} | {r.ms['torch']:.1f} "
+                f"| {bare} | {1000 / r.ms['engine']:.1f} | {1000 / r.ms['torch']:.1f} "
+                f"| {r.ratio:.2f} | {rb} | {'yes' if r.weights_match else 'NO'} |"
+            )
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: v for k, v in asdict(self).items() if k != "rows"}
+        d["rows"] = [r.to_dict() for r in self.rows]
+        d["ok"] = self.ok
+        return d
+
+
+def _max_diff(a: list[torch.Tensor], b: list[torch.Tensor]) -> float:
+    return max(float((x - y).abs().max()) for x, y in zip(a, b, strict=True))
+
+
+def _close(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
+    return len(a) == len(b) and all(
+        torch.allclose(x, y, rtol=WEIGHT_RTOL, atol=WEIGHT_ATOL) for x, y in zip(a, b, strict=True)
+    )
+
+
+def bench_case(spec: RunSpec, epochs: int, repeats: int, warmup: int = 1) -> BenchRow:
+    """Time one spec: ``warmup`` untimed epochs, then ``repeats`` rounds of ``epochs`` epochs
+    per side, the sides' order rotating each round; medians of ms per epoch."""
+    sides: dict[str, Any] = {"engine": EngineSide(spec), "torch": TorchSide(spec)}
+    with contextlib.suppress(ValueError):  # a spec the bare loop cannot express: no floor
+        sides["bare"] = BareSide(spec)
+    names = list(sides)
+    times: dict[str, list[float]] = {k: [] for k in names}
+    for _ in range(warmup):
+        for k in names:
+            sides[k].train_epoch()
+    for r in range(repeats):
+        order = names[r % len(names) :] + names[: r % len(names)]
+        for k in order:
+            gc.collect()
+            t0 = time.perf_counter()
+            for _ in range(epochs):
+                sides[k].train_epoch()
+            times[k].append(1000.0 * (time.perf_counter() - t0) / epochs)
+    check = {k: type(side)(spec, torch.float64) for k, side in sides.items()}
+    for side in check.values():
+        side.train_epoch()
+    ref = check["engine"].weights()
+    diffs = {k: _max_diff(ref, check[k].weights()) for k in names if k != "engine"}
+    match = all(_close(ref, check[k].weights()) for k in names if k != "engine")
+    n = spec.data.n_train
+    return BenchRow(
+        preset=spec.name,
+        batch_size=spec.batch_size,
+        steps_per_epoch=-(-n // spec.batch_size),
+        ms={k: statistics.median(v) for k, v in times.items()},
+        weights_match=match,
+        max_weight_diff=diffs,
+    )
+
+
+def run_bench(
+    presets: tuple[str, ...] | list[str] = ("vanilla", "deep"),
+    batch_sizes: tuple[int, ...] | list[int] = (1, 5, 50, 1000),
+    epochs: int = 1,
+    repeats: int = 7,
+    quick: bool = False,
+    threads: int | None = 1,
+    progress: Callable[[str], None] | None = None,
+) -> BenchResult:
+    """Benchmark the engine against torch.nn + autograd + torch.optim (and a bare loop).
+
+    ``quick`` is a smoke run (one timed epoch each, on 200 points): it checks that everything
+    runs and agrees, not how fast. ``threads`` sets torch's intra-op threads for the run (one
+    by default: at these sizes extra threads only add synchronisation, for both sides alike;
+    None keeps torch's default) and is restored afterwards.
+    """
+    n_train = 1000
+    if quick:
+        epochs, repeats, n_train = 1, 1, 200
+    before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    t0 = time.perf_counter()
+    rows = []
+    try:
+        for name in presets:
+            base = load_preset(name)
+            base = base.replace(data=dataclasses.replace(base.data, n_train=n_train))
+            for b in batch_sizes:
+                spec = base.replace(batch_size=min(b, n_train))
+                if progress is not None:
+                    progress(f"{name} batch {spec.batch_size}")
+                rows.append(bench_case(spec, epochs, repeats, warmup=0 if quick else 1))
+        used = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+    return BenchResult(
+        rows=rows, epochs=epochs, repeats=repeats, threads=used, n_train=n_train,
+        seconds=time.perf_counter() - t0,
+    )  # fmt: skip
