@@ -133,7 +133,7 @@ def load_csv(path: str | Path) -> Dataset:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # -sig: a leading byte-order mark is dropped
     except OSError as e:
         raise CSVError(f"{path}: cannot read ({e.strerror or e})") from None
     except UnicodeDecodeError:

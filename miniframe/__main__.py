@@ -98,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--save", metavar="FILE", help="write the trained model as a checkpoint")
     t.add_argument("--json", action="store_true", help="one JSON object per epoch")
     t.add_argument("--every", type=_positive_int, default=10, help="print every N epochs")
+    t.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=1,
+        help="torch intra-op threads (default 1: small nets are dispatch-bound, and a second "
+        "thread only adds synchronisation)",
+    )
 
     e = sub.add_parser("evaluate", help="accuracy of a checkpoint on a fresh test set")
     e.add_argument("checkpoint", metavar="CHECKPOINT")
@@ -150,9 +157,12 @@ def _spec_from_args(args: argparse.Namespace) -> Any:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    import torch
+
     from miniframe.engine.checkpoint import save_checkpoint
     from miniframe.engine.train import Run
 
+    torch.set_num_threads(args.threads)
     spec = _spec_from_args(args)
     run = Run(spec)
     if not args.json:

@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 import torch
+
 from miniframe.engine import LayerSpec, Run, RunSpec, SolverSpec, load_preset
 from miniframe.engine.replicas import ReplicaTrainer, replica_support
 from miniframe.engine.reproduce import reproduce, train_seeds

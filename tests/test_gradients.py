@@ -1,0 +1,611 @@
+"""Forward and backward of every module and loss, against torch.autograd and finite differences.
+
+The engine derives every backward by hand; torch.autograd (float64) is the oracle here, and
+central finite differences check the same gradients with no autograd at all.
+"""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from miniframe.engine import (
+    SGD,
+    CrossEntropyLoss,
+    Dropout,
+    LeakyReLU,
+    Linear,
+    MSELoss,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+
+F64 = torch.float64
+INITS = ["normal", "uniform", "xavier", "he"]
+SLOPES = [0.0, 0.01, 0.2, 0.3, 1.0, 1.7]
+TIGHT = {"rtol": 1e-10, "atol": 1e-12}
+FD = {"rtol": 1e-6, "atol": 1e-7}
+
+hsettings = settings(max_examples=20, deadline=None)
+dims = st.integers(1, 7)
+seeds = st.integers(0, 2**31 - 1)
+
+
+def close(actual, expected, **tol):
+    torch.testing.assert_close(actual, expected, **(tol or TIGHT))
+
+
+def randn(g, *shape, away_from_zero=False):
+    x = torch.randn(*shape, generator=g, dtype=F64)
+    if away_from_zero:  # keep clear of the ReLU kink, where finite differences straddle it
+        x = x + 0.05 * torch.where(x >= 0, 1.0, -1.0).to(F64)
+    return x
+
+
+def fd_grad(f, t, eps=1e-6):
+    """Central differences of the scalar f() with respect to every entry of t (in place)."""
+    grad = torch.zeros_like(t)
+    flat, gflat = t.view(-1), grad.view(-1)
+    for i in range(flat.numel()):
+        old = flat[i].item()
+        flat[i] = old + eps
+        up = float(f())
+        flat[i] = old - eps
+        down = float(f())
+        flat[i] = old
+        gflat[i] = (up - down) / (2 * eps)
+    return grad
+
+
+def torch_activation(name, slope=None):
+    return {
+        "relu": F.relu,
+        "leaky_relu": lambda x: F.leaky_relu(x, slope),
+        "tanh": torch.tanh,
+        "sigmoid": torch.sigmoid,
+        "softmax": lambda x: torch.softmax(x, dim=1),
+    }[name]
+
+
+def engine_activation(name, slope=None):
+    return {
+        "relu": ReLU,
+        "leaky_relu": lambda: LeakyReLU(slope),
+        "tanh": Tanh,
+        "sigmoid": Sigmoid,
+        "softmax": Softmax,
+    }[name]()
+
+
+ACTIVATIONS = [
+    ("relu", None),
+    ("tanh", None),
+    ("sigmoid", None),
+    ("softmax", None),
+    *[("leaky_relu", s) for s in SLOPES],
+]
+
+
+# ---- Linear ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("init", INITS)
+@hsettings
+@given(n=dims, d_in=dims, d_out=dims, seed=seeds)
+def test_linear_matches_autograd(init, n, d_in, d_out, seed):
+    """Output, dL/dX, dL/dW and dL/db equal torch.autograd's."""
+    g = torch.Generator().manual_seed(seed)
+    lin = Linear(d_in, d_out, init=init, generator=g, dtype=F64)
+    x, grad_out = randn(g, n, d_in), randn(g, n, d_out)
+    y = lin.forward(x)
+    gx = lin.backward(grad_out)
+
+    xt = x.clone().requires_grad_()
+    wt = lin.weight.clone().requires_grad_()
+    bt = lin.bias.clone().requires_grad_()
+    yt = F.linear(xt, wt, bt)
+    yt.backward(grad_out)
+    assert y.dtype == F64 and gx.dtype == F64
+    close(y, yt.detach())
+    close(gx, xt.grad)
+    close(lin.grad_weight, wt.grad)
+    close(lin.grad_bias, bt.grad)
+
+
+@pytest.mark.parametrize("init", INITS)
+def test_linear_matches_finite_differences(init):
+    """dL/dX, dL/dW, dL/db by central differences on L = Σ Y ⊙ G."""
+    g = torch.Generator().manual_seed(7)
+    lin = Linear(4, 3, init=init, generator=g, dtype=F64)
+    if init in ("xavier", "he"):  # bias starts at zero: give it values so the test bites
+        lin.bias.copy_(randn(g, 3))
+    x, grad_out = randn(g, 5, 4), randn(g, 5, 3)
+
+    def loss():
+        return (lin.forward(x) * grad_out).sum()
+
+    lin.forward(x)
+    gx = lin.backward(grad_out)
+    close(gx, fd_grad(loss, x), **FD)
+    close(lin.grad_weight, fd_grad(loss, lin.weight), **FD)
+    close(lin.grad_bias, fd_grad(loss, lin.bias), **FD)
+
+
+def test_linear_copied_float64_weights_match_torch_linear():
+    """A float32-built Linear given float64 tensors computes exactly as nn.Linear does."""
+    g = torch.Generator().manual_seed(3)
+    ref = torch.nn.Linear(3, 4, dtype=F64)
+    lin = Linear(3, 4, dtype=F64)
+    lin.weight.copy_(ref.weight.detach())
+    lin.bias.copy_(ref.bias.detach())
+    x = randn(g, 6, 3)
+    close(lin.forward(x), ref(x).detach())
+
+
+@pytest.mark.parametrize(
+    ("init", "std"),
+    [("normal", 1.0), ("xavier", (2 / (200 + 300)) ** 0.5), ("he", (2 / 200) ** 0.5)],
+)
+def test_linear_init_statistics(init, std):
+    """Weight standard deviations follow the documented initialisations."""
+    lin = Linear(200, 300, init=init, generator=torch.Generator().manual_seed(0))
+    assert abs(lin.weight.std().item() / std - 1) < 0.02
+    assert abs(lin.weight.mean().item()) < 0.02 * std
+    if init == "normal":
+        assert abs(lin.bias.std().item() - 1) < 0.2
+    else:
+        assert torch.count_nonzero(lin.bias) == 0
+
+
+def test_linear_uniform_init_bound():
+    lin = Linear(100, 300, init="uniform", generator=torch.Generator().manual_seed(0))
+    bound = 1 / 100**0.5
+    assert lin.weight.abs().max() <= bound
+    assert lin.weight.abs().max() > 0.95 * bound
+    assert lin.bias.abs().max() <= bound
+
+
+@pytest.mark.parametrize(
+    "bad", [{"in_features": 0}, {"out_features": -1}, {"in_features": 2.0}, {"init": "zeros"}]
+)
+def test_linear_rejects_bad_arguments(bad):
+    kw = {"in_features": 2, "out_features": 3} | bad
+    with pytest.raises(ValueError):
+        Linear(**kw)
+
+
+def test_linear_rejects_wrong_input_width():
+    with pytest.raises(ValueError, match=r"\(batch, 3\)"):
+        Linear(3, 2).forward(torch.zeros(4, 5))
+
+
+# ---- activations ----------------------------------------------------------------------------
+@pytest.mark.parametrize(("name", "slope"), ACTIVATIONS)
+@hsettings
+@given(n=dims, d=dims, seed=seeds, scale=st.sampled_from([0.1, 1.0, 10.0]))
+def test_activation_matches_autograd(name, slope, n, d, seed, scale):
+    """Y and dL/dX equal torch's for the same X and G, in float64."""
+    g = torch.Generator().manual_seed(seed)
+    x, grad_out = scale * randn(g, n, d), randn(g, n, d)
+    mod = engine_activation(name, slope)
+    y = mod.forward(x)
+    gx = mod.backward(grad_out)
+
+    xt = x.clone().requires_grad_()
+    yt = torch_activation(name, slope)(xt)
+    yt.backward(grad_out)
+    assert y.dtype == F64, f"{name} changed the dtype to {y.dtype}"
+    assert gx.dtype == F64
+    close(y, yt.detach())
+    close(gx, xt.grad)
+
+
+@pytest.mark.parametrize(("name", "slope"), ACTIVATIONS)
+def test_activation_matches_finite_differences(name, slope):
+    g = torch.Generator().manual_seed(11)
+    x, grad_out = randn(g, 4, 5, away_from_zero=True), randn(g, 4, 5)
+    mod = engine_activation(name, slope)
+
+    def loss():
+        return (mod.forward(x) * grad_out).sum()
+
+    mod.forward(x)
+    gx = mod.backward(grad_out)
+    close(gx, fd_grad(loss, x), **FD)
+
+
+def test_leaky_relu_rejects_negative_slope():
+    with pytest.raises(ValueError):
+        LeakyReLU(-0.1)
+    with pytest.raises(ValueError):
+        LeakyReLU(float("nan"))
+
+
+def test_softmax_stable_for_large_inputs():
+    x = torch.tensor([[1e4, -1e4, 0.0], [800.0, 800.0, 799.0]], dtype=F64)
+    y = Softmax().forward(x)
+    assert torch.isfinite(y).all()
+    close(y, torch.softmax(x, dim=1))
+    close(y.sum(1), torch.ones(2, dtype=F64))
+
+
+# ---- Dropout --------------------------------------------------------------------------------
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
+@hsettings
+@given(n=dims, d=dims, seed=seeds)
+def test_dropout_train_mode_uses_its_mask(p, n, d, seed):
+    """Y = X ⊙ M/(1−p) and dL/dX = G ⊙ M/(1−p), with the forward pass's mask M."""
+    g = torch.Generator().manual_seed(seed)
+    x, grad_out = randn(g, n, d, away_from_zero=True), randn(g, n, d)
+    drop = Dropout(p, generator=torch.Generator().manual_seed(seed))
+    y = drop.forward(x)
+    assert y.dtype == F64
+    mask = y / x  # the mask M/(1−p) the forward pass drew, recovered
+    scaled = torch.tensor(1 / (1 - p), dtype=F64)
+    kept = torch.isclose(mask, scaled, rtol=1e-12, atol=0)
+    assert torch.all(kept | (mask == 0))
+    mask = torch.where(kept, scaled, 0.0)
+    close(y, x * mask)
+    gx = drop.backward(grad_out)
+    assert gx.dtype == F64
+    xt = x.clone().requires_grad_()
+    (xt * mask).backward(grad_out)
+    close(gx, xt.grad)
+    # a second forward draws a new mask, and backward follows it
+    big = torch.ones(50, 50, dtype=F64)
+    y2 = drop.forward(big)
+    close(drop.backward(big), y2)
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5, 0.8])
+def test_dropout_keeps_fraction_and_expectation(p):
+    """About a fraction 1 − p survives, and the mean activation is preserved."""
+    drop = Dropout(p, generator=torch.Generator().manual_seed(0))
+    x = torch.ones(400, 500, dtype=F64)
+    y = drop.forward(x)
+    n = x.numel()
+    kept = (y != 0).double().mean().item()
+    sigma = (p * (1 - p) / n) ** 0.5
+    assert abs(kept - (1 - p)) < 6 * sigma
+    assert abs(y.mean().item() - 1.0) < 6 * sigma / (1 - p)
+
+
+def test_dropout_eval_mode_is_identity():
+    g = torch.Generator().manual_seed(0)
+    x, grad_out = randn(g, 6, 4), randn(g, 6, 4)
+    drop = Dropout(0.5, generator=torch.Generator().manual_seed(0)).eval()
+    assert torch.equal(drop.forward(x), x)
+    assert torch.equal(drop.backward(grad_out), grad_out)
+    drop.train()
+    assert not torch.equal(drop.forward(x), x)
+
+
+def test_dropout_seeded_generator_is_deterministic():
+    x = torch.ones(20, 20, dtype=F64)
+    a = Dropout(0.5, generator=torch.Generator().manual_seed(5)).forward(x)
+    b = Dropout(0.5, generator=torch.Generator().manual_seed(5)).forward(x)
+    c = Dropout(0.5, generator=torch.Generator().manual_seed(6)).forward(x)
+    assert torch.equal(a, b)
+    assert not torch.equal(a, c)
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.0, 1.5])
+def test_dropout_rejects_bad_p(p):
+    with pytest.raises(ValueError):
+        Dropout(p)
+
+
+# ---- losses ---------------------------------------------------------------------------------
+@hsettings
+@given(n=dims, k=st.integers(2, 6), seed=seeds)
+def test_mse_float_targets_matches_torch(n, k, seed):
+    """MSELoss is nn.MSELoss (mean over all elements), value and gradient."""
+    g = torch.Generator().manual_seed(seed)
+    out, target = randn(g, n, k), randn(g, n, k)
+    loss = MSELoss()
+    value = loss.forward(out, target)
+    grad = loss.backward()
+    ot = out.clone().requires_grad_()
+    ref = torch.nn.MSELoss()(ot, target)
+    ref.backward()
+    assert value.dim() == 0
+    close(value, ref.detach())
+    close(grad, ot.grad)
+
+
+@hsettings
+@given(n=dims, k=st.integers(2, 6), seed=seeds)
+def test_mse_class_indices_match_one_hot(n, k, seed):
+    """int64 class targets are one-hot encoded, then MSE as above."""
+    g = torch.Generator().manual_seed(seed)
+    out = randn(g, n, k)
+    labels = torch.randint(0, k, (n,), generator=g)
+    loss = MSELoss()
+    value = loss.forward(out, labels)
+    grad = loss.backward()
+    ot = out.clone().requires_grad_()
+    ref = F.mse_loss(ot, F.one_hot(labels, k).to(F64))
+    ref.backward()
+    close(value, ref.detach())
+    close(grad, ot.grad)
+
+
+@hsettings
+@given(n=dims, k=st.integers(2, 6), seed=seeds, scale=st.sampled_from([0.1, 1.0, 30.0]))
+def test_cross_entropy_matches_torch(n, k, seed, scale):
+    g = torch.Generator().manual_seed(seed)
+    out = scale * randn(g, n, k)
+    labels = torch.randint(0, k, (n,), generator=g)
+    loss = CrossEntropyLoss()
+    value = loss.forward(out, labels)
+    grad = loss.backward()
+    ot = out.clone().requires_grad_()
+    ref = F.cross_entropy(ot, labels)
+    ref.backward()
+    assert value.dim() == 0
+    close(value, ref.detach())
+    close(grad, ot.grad)
+
+
+@pytest.mark.parametrize("loss_cls", [MSELoss, CrossEntropyLoss])
+def test_loss_gradient_matches_finite_differences(loss_cls):
+    g = torch.Generator().manual_seed(2)
+    out = randn(g, 5, 3)
+    labels = torch.tensor([0, 2, 1, 1, 0])
+    loss = loss_cls()
+    loss.forward(out, labels)
+    grad = loss.backward()
+    close(grad, fd_grad(lambda: loss_cls().forward(out, labels), out), **FD)
+
+
+def test_cross_entropy_finite_for_huge_logits():
+    """Logits of ±1e4 give a finite loss and gradient, equal to torch's."""
+    out = torch.tensor(
+        [[1e4, -1e4], [-1e4, 1e4], [1e4, -1e4], [1e4, 1e4 - 1.0], [-1e4, -1e4]], dtype=F64
+    )
+    labels = torch.tensor([0, 0, 1, 1, 1])
+    loss = CrossEntropyLoss()
+    value = loss.forward(out, labels)
+    grad = loss.backward()
+    ot = out.clone().requires_grad_()
+    ref = F.cross_entropy(ot, labels)
+    ref.backward()
+    assert torch.isfinite(value) and torch.isfinite(grad).all()
+    close(value, ref.detach())
+    close(grad, ot.grad)
+    assert value.item() > 1e3  # two rows are confidently wrong by 2e4
+    # float32, as in training
+    v32 = CrossEntropyLoss().forward(out.float(), labels)
+    assert torch.isfinite(v32)
+    close(v32, F.cross_entropy(out.float(), labels), rtol=1e-6, atol=1e-3)
+
+
+@pytest.mark.parametrize("loss_cls", [MSELoss, CrossEntropyLoss])
+def test_loss_rejects_mismatched_rows(loss_cls):
+    with pytest.raises(ValueError, match="rows"):
+        loss_cls().forward(torch.zeros(4, 2), torch.zeros(3, dtype=torch.int64))
+
+
+def test_loss_rejects_out_of_range_labels():
+    for loss in (MSELoss(), CrossEntropyLoss()):
+        with pytest.raises(ValueError, match="class labels"):
+            loss.forward(torch.zeros(2, 2), torch.tensor([0, 2]))
+
+
+def test_cross_entropy_rejects_float_targets():
+    with pytest.raises(ValueError, match="int64"):
+        CrossEntropyLoss().forward(torch.zeros(2, 2), torch.zeros(2, 2))
+
+
+# ---- accumulation, identity, errors ---------------------------------------------------------
+def test_backward_accumulates_parameter_gradients():
+    """Two backward calls give twice the gradients (+=, not =); zero_grad clears them."""
+    g = torch.Generator().manual_seed(0)
+    lin = Linear(3, 4, generator=g, dtype=F64)
+    x, grad_out = randn(g, 5, 3), randn(g, 5, 4)
+    lin.forward(x)
+    gx1 = lin.backward(grad_out)
+    w1, b1 = lin.grad_weight.clone(), lin.grad_bias.clone()
+    gx2 = lin.backward(grad_out)
+    close(lin.grad_weight, 2 * w1)
+    close(lin.grad_bias, 2 * b1)
+    close(gx2, gx1)  # the input gradient is returned fresh, not accumulated
+    lin.zero_grad()
+    assert torch.count_nonzero(lin.grad_weight) == 0
+    assert torch.count_nonzero(lin.grad_bias) == 0
+
+
+def test_sequential_backward_accumulates():
+    g = torch.Generator().manual_seed(1)
+    model = Sequential(Linear(2, 5, generator=g, dtype=F64), Tanh(), Linear(5, 2, dtype=F64))
+    x = randn(g, 4, 2)
+    model.forward(x)
+    grad_out = randn(g, 4, 2)
+    model.backward(grad_out)
+    first = [gr.clone() for _, gr in model.param()]
+    model.backward(grad_out)
+    for (_, gr), f in zip(model.param(), first, strict=True):
+        close(gr, 2 * f)
+
+
+def build_pair(seed, depth, acts, widths, init):
+    """An engine Sequential and the equivalent torch.nn.Sequential with the same weights."""
+    g = torch.Generator().manual_seed(seed)
+    ours, theirs = [], []
+    for i in range(depth):
+        lin = Linear(widths[i], widths[i + 1], init=init, generator=g, dtype=F64)
+        ref = torch.nn.Linear(widths[i], widths[i + 1], dtype=F64)
+        with torch.no_grad():
+            ref.weight.copy_(lin.weight)
+            ref.bias.copy_(lin.bias)
+        ours.append(lin)
+        theirs.append(ref)
+        if i < depth - 1:
+            name, slope = acts[i]
+            ours.append(engine_activation(name, slope))
+            theirs.append(
+                {
+                    "relu": torch.nn.ReLU(),
+                    "leaky_relu": torch.nn.LeakyReLU(slope if slope is not None else 0.01),
+                    "tanh": torch.nn.Tanh(),
+                    "sigmoid": torch.nn.Sigmoid(),
+                    "softmax": torch.nn.Softmax(dim=1),
+                }[name]
+            )
+    return Sequential(*ours), torch.nn.Sequential(*theirs)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=seeds,
+    depth=st.integers(1, 5),
+    data=st.data(),
+    loss_name=st.sampled_from(["mse", "mse-float", "ce"]),
+    init=st.sampled_from(INITS),
+    n=st.integers(1, 9),
+)
+def test_sequential_matches_torch_end_to_end(seed, depth, data, loss_name, init, n):
+    """Loss, dL/dX and every parameter gradient of a random chain equal torch.nn's."""
+    acts = data.draw(st.lists(st.sampled_from(ACTIVATIONS), min_size=depth, max_size=depth))
+    widths = [data.draw(st.integers(1, 8)) for _ in range(depth)] + [2]
+    widths[0] = data.draw(st.integers(1, 4))
+    ours, theirs = build_pair(seed, depth, acts, widths, init)
+    g = torch.Generator().manual_seed(seed + 1)
+    x = randn(g, n, widths[0])
+    labels = torch.randint(0, 2, (n,), generator=g)
+    target = labels if loss_name != "mse-float" else randn(g, n, 2)
+    loss = CrossEntropyLoss() if loss_name == "ce" else MSELoss()
+
+    value = loss.forward(ours.forward(x), target)
+    gx = ours.backward(loss.backward())
+
+    xt = x.clone().requires_grad_()
+    out = theirs(xt)
+    if loss_name == "ce":
+        ref = F.cross_entropy(out, labels)
+    elif loss_name == "mse":
+        ref = F.mse_loss(out, F.one_hot(labels, 2).to(F64))
+    else:
+        ref = F.mse_loss(out, target)
+    ref.backward()
+    close(value, ref.detach())
+    close(gx, xt.grad)
+    ref_grads = [t.grad for t in theirs.parameters()]
+    assert len(ours.param()) == len(ref_grads) == 2 * depth
+    for (_, grad), rg in zip(ours.param(), ref_grads, strict=True):
+        close(grad, rg)
+
+
+def test_sequential_matches_finite_differences():
+    """End-to-end parameter gradients of Sequential + cross-entropy by central differences."""
+    g = torch.Generator().manual_seed(4)
+    model = Sequential(
+        Linear(2, 4, generator=g, dtype=F64),
+        Tanh(),
+        Linear(4, 3, generator=g, dtype=F64),
+        LeakyReLU(0.3),
+        Linear(3, 2, generator=g, dtype=F64),
+    )
+    x = randn(g, 6, 2)
+    labels = torch.tensor([0, 1, 1, 0, 1, 0])
+
+    def value():
+        return CrossEntropyLoss().forward(model.forward(x), labels)
+
+    loss = CrossEntropyLoss()
+    loss.forward(model.forward(x), labels)
+    model.zero_grad()
+    model.backward(loss.backward())
+    analytic = [grad.clone() for _, grad in model.param()]
+    for (p, _), a in zip(model.param(), analytic, strict=True):
+        close(a, fd_grad(value, p), **FD)
+
+
+def test_param_returns_the_model_tensors():
+    """param() hands out the tensors the model computes with, so an SGD step moves the model."""
+    g = torch.Generator().manual_seed(0)
+    l1, l2 = Linear(2, 3, generator=g), Linear(3, 2, generator=g)
+    model = Sequential(l1, ReLU(), l2)
+    pairs = model.param()
+    assert len(pairs) == 4
+    expected = [
+        (l1.weight, l1.grad_weight),
+        (l1.bias, l1.grad_bias),
+        (l2.weight, l2.grad_weight),
+        (l2.bias, l2.grad_bias),
+    ]
+    for (p, gr), (ep, eg) in zip(pairs, expected, strict=True):
+        assert p is ep and gr is eg
+    assert ReLU().param() == []
+
+    x = torch.randn(8, 2, generator=g)
+    labels = torch.randint(0, 2, (8,), generator=g)
+    before = model.forward(x).clone()
+    w_before = l1.weight.clone()
+    loss = CrossEntropyLoss()
+    loss.forward(model.forward(x), labels)
+    model.zero_grad()
+    model.backward(loss.backward())
+    assert torch.count_nonzero(l2.grad_weight) > 0
+    SGD(model.param(), lr=0.5).step()
+    after = model.forward(x)
+    assert not torch.allclose(before, after)
+    close(l1.weight, w_before - 0.5 * l1.grad_weight, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Linear(2, 2),
+        ReLU,
+        LeakyReLU,
+        Tanh,
+        Sigmoid,
+        Softmax,
+        lambda: Dropout(0.5),
+        lambda: Sequential(Linear(2, 3), ReLU(), Linear(3, 2)),
+    ],
+)
+def test_backward_before_forward_is_a_clear_error(make):
+    with pytest.raises(RuntimeError, match="before forward"):
+        make().backward(torch.ones(1, 2))
+
+
+@pytest.mark.parametrize("loss_cls", [MSELoss, CrossEntropyLoss])
+def test_loss_backward_before_forward_is_a_clear_error(loss_cls):
+    with pytest.raises(RuntimeError, match="before forward"):
+        loss_cls().backward()
+
+
+def test_sequential_width_mismatch_names_position_and_widths():
+    with pytest.raises(ValueError) as info:
+        Sequential(Linear(2, 25), ReLU(), Linear(10, 25))
+    msg = str(info.value)
+    assert "layer 2" in msg
+    assert "10" in msg and "25" in msg
+    assert "layer 0" in msg  # the producing layer is named too
+
+
+def test_sequential_accepts_matching_widths_and_lists():
+    model = Sequential([Linear(2, 5), ReLU(), Linear(5, 2)])
+    assert len(model) == 3
+    assert isinstance(model[0], Linear)
+    assert [type(m) for m in model] == [Linear, ReLU, Linear]
+    assert model.forward(torch.zeros(3, 2)).shape == (3, 2)
+
+
+def test_sequential_rejects_non_modules():
+    with pytest.raises(TypeError, match="item 1"):
+        Sequential(Linear(2, 2), torch.relu)
+
+
+def test_train_eval_propagates():
+    model = Sequential(Linear(2, 4), Dropout(0.5), Linear(4, 2))
+    model.eval()
+    assert not model.training and not model[1].training
+    x = torch.randn(5, 2)
+    assert torch.equal(model.forward(x), model.forward(x))
+    model.train()
+    assert model.training and model[1].training

@@ -1,0 +1,538 @@
+"""The training loop, Run, presets and the run spec (round trips and error messages)."""
+
+import dataclasses
+import itertools
+import json
+import math
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from miniframe.engine import (
+    SGD,
+    Adam,
+    CrossEntropyLoss,
+    DataSpec,
+    EpochSummary,
+    LayerSpec,
+    LeakyReLU,
+    Linear,
+    MSELoss,
+    ReLU,
+    Run,
+    RunSpec,
+    SolverSpec,
+    SpecError,
+    Trainer,
+    load_preset,
+    make_dataset,
+    preset_names,
+    train_spec,
+)
+from miniframe.engine.spec import DATASET_NAMES, INIT_NAMES, LAYER_KINDS
+
+TIMING = ("seconds", "samples_per_s")
+
+
+def small_spec(**changes):
+    """The quick preset, shrunk to run in well under a second."""
+    spec = load_preset("quick")
+    spec = spec.replace(data=dataclasses.replace(spec.data, n_train=200, n_test=100), epochs=4)
+    return spec.replace(**changes)
+
+
+def numbers(summaries):
+    return [{k: v for k, v in s.to_dict().items() if k not in TIMING} for s in summaries]
+
+
+def linear_shapes(model):
+    return [(m.in_features, m.out_features) for m in model if isinstance(m, Linear)]
+
+
+# ---- presets --------------------------------------------------------------------------------
+def test_quick_preset_reaches_97_percent():
+    """The full quick preset (200 epochs) classifies the disk at ≥ 97 % test accuracy."""
+    summaries = list(train_spec(load_preset("quick")))
+    assert len(summaries) == 200
+    last = summaries[-1]
+    assert last.status == "finished" and last.epoch == 200
+    assert last.test_acc >= 97.0, last
+    assert last.train_loss < summaries[0].train_loss
+
+
+def test_preset_names():
+    assert {"vanilla", "deep", "quick"} <= set(preset_names())
+    with pytest.raises(SpecError, match="unknown preset"):
+        load_preset("nope")
+
+
+def test_vanilla_preset_is_table_one():
+    spec = load_preset("vanilla")
+    run = Run(spec)
+    kinds = [type(m) for m in run.model]
+    assert kinds == [Linear, ReLU, Linear, ReLU, Linear, ReLU, Linear]
+    assert linear_shapes(run.model) == [(2, 25), (25, 25), (25, 25), (25, 2)]
+    assert isinstance(run.loss, MSELoss)
+    assert type(run.optimizer) is SGD
+    assert run.optimizer.lr == 1e-4
+    assert run.optimizer.momentum == 0 and run.optimizer.weight_decay == 0
+    assert spec.batch_size == 5 and run.trainer.batch_size == 5
+    assert spec.epochs == 200
+    assert spec.init == "normal" and all(
+        m.init == "normal" for m in run.model if hasattr(m, "init")
+    )
+    assert spec.data.name == "disk" and spec.data.n_train == 1000 and spec.data.n_test == 1000
+    assert len(run.train_data) == 1000 and len(run.test_data) == 1000
+
+
+def test_deep_preset_is_table_one():
+    spec = load_preset("deep")
+    run = Run(spec)
+    widths = [2, 10, 50, 100, 100, 50, 10, 2]
+    assert linear_shapes(run.model) == list(itertools.pairwise(widths))
+    mods = list(run.model)
+    assert all(isinstance(m, Linear) for m in mods[::2])
+    assert all(isinstance(m, LeakyReLU) for m in mods[1::2])
+    assert len(mods) == 13
+    assert isinstance(run.loss, CrossEntropyLoss)
+    assert type(run.optimizer) is SGD and run.optimizer.lr == 1e-4
+    assert spec.batch_size == 5 and spec.epochs == 200 and spec.init == "normal"
+
+
+def test_quick_preset_shape():
+    run = Run(load_preset("quick"))
+    assert linear_shapes(run.model) == [(2, 25), (25, 25), (25, 25), (25, 2)]
+    assert isinstance(run.optimizer, Adam)
+
+
+@pytest.mark.parametrize("name", ["vanilla", "deep", "quick"])
+def test_preset_round_trips(name):
+    spec = load_preset(name)
+    assert RunSpec.from_toml(spec.to_toml()) == spec
+    assert RunSpec.from_dict(spec.to_dict()) == spec
+    assert RunSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
+
+
+# ---- the loop -------------------------------------------------------------------------------
+def test_one_summary_per_epoch_with_right_fields():
+    run = Run(small_spec(epochs=5))
+    summaries = list(run.fit())
+    assert [s.epoch for s in summaries] == [1, 2, 3, 4, 5]
+    assert all(s.epochs == 5 for s in summaries)
+    assert [s.status for s in summaries] == ["running"] * 4 + ["finished"]
+    assert all(s.message == "" for s in summaries)
+    for s in summaries:
+        assert isinstance(s, EpochSummary)
+        assert 0 <= s.train_acc <= 100 and 0 <= s.test_acc <= 100
+        assert math.isfinite(s.train_loss) and math.isfinite(s.test_loss)
+        assert s.seconds > 0 and s.samples_per_s > 0
+    assert set(summaries[0].to_dict()) == {f.name for f in dataclasses.fields(EpochSummary)}
+    # the spec's epochs are done; more epochs continue the count
+    assert list(run.fit()) == []
+    more = list(run.fit(3))
+    assert [s.epoch for s in more] == [6, 7, 8]
+    assert all(s.epochs == 8 for s in more) and more[-1].status == "finished"
+    assert run.epoch == 8
+
+
+def test_step_epoch():
+    run = Run(small_spec())
+    s = run.step_epoch()
+    assert s.epoch == 1 and run.epoch == 1
+    assert run.step_epoch().epoch == 2
+
+
+def test_same_seed_same_summaries():
+    a = numbers(train_spec(small_spec(seed=3)))
+    b = numbers(train_spec(small_spec(seed=3)))
+    assert a == b
+    assert len(a) == 4
+
+
+def test_different_seeds_differ():
+    a = numbers(train_spec(small_spec(seed=3)))
+    b = numbers(train_spec(small_spec(seed=4)))
+    assert [s["train_loss"] for s in a] != [s["train_loss"] for s in b]
+
+
+def test_same_seed_same_weights():
+    r1, r2, r3 = Run(small_spec(seed=1)), Run(small_spec(seed=1)), Run(small_spec(seed=2))
+    for run in (r1, r2, r3):
+        list(run.fit(2))
+    p1, p2, p3 = (run.model.param() for run in (r1, r2, r3))
+    assert all(torch.equal(a, b) for (a, _), (b, _) in zip(p1, p2, strict=True))
+    assert not all(torch.equal(a, b) for (a, _), (b, _) in zip(p1, p3, strict=True))
+
+
+def test_huge_learning_rate_diverges_cleanly():
+    """SGD with lr 1e6 blows up: the run ends with status 'diverged' and a message."""
+    spec = load_preset("vanilla")
+    spec = spec.replace(
+        solver=dataclasses.replace(spec.solver, lr=1e6),
+        data=dataclasses.replace(spec.data, n_train=100, n_test=50),
+        epochs=20,
+    )
+    summaries = list(train_spec(spec))
+    last = summaries[-1]
+    assert last.status == "diverged"
+    assert "learning rate" in last.message and f"epoch {last.epoch}" in last.message
+    assert len(summaries) < 20
+    assert all(s.status == "running" for s in summaries[:-1])
+
+
+def test_huge_weights_diverge_cleanly():
+    run = Run(small_spec(loss="mse", epochs=3))
+    for p, _ in run.model.param():
+        p.mul_(1e30)
+    summaries = list(run.fit())
+    assert summaries[-1].status == "diverged"
+    assert summaries[-1].message
+
+
+def test_should_stop_ends_the_loop():
+    """should_stop is polled before every batch; the partial epoch is reported as stopped."""
+    run = Run(small_spec(epochs=10))  # 200 samples, batch 32: 7 batches an epoch
+    calls = []
+
+    def stop():
+        calls.append(1)
+        return len(calls) > 10  # stop in the 2nd epoch
+
+    summaries = list(run.fit(should_stop=stop))
+    assert len(summaries) == 2
+    assert summaries[0].status == "running"
+    assert summaries[-1].status == "stopped"
+    assert summaries[-1].epoch == 1 and run.epoch == 1
+    assert "epoch 2" in summaries[-1].message
+    assert len(calls) == 11  # nothing polled after the stop
+    # the run can carry on afterwards
+    rest = list(run.fit(2))
+    assert [s.epoch for s in rest] == [2, 3] and rest[-1].status == "finished"
+
+
+def test_should_stop_immediately():
+    run = Run(small_spec())
+    before = [p.clone() for p, _ in run.model.param()]
+    summaries = list(run.fit(should_stop=lambda: True))
+    assert len(summaries) == 1
+    assert summaries[0].status == "stopped" and summaries[0].epoch == 0
+    assert all(torch.equal(a, p) for a, (p, _) in zip(before, run.model.param(), strict=True))
+
+
+def test_set_lr():
+    run = Run(small_spec())
+    run.set_lr(0.05)
+    assert run.optimizer.lr == 0.05
+    for bad in (0.0, -1.0, math.nan, math.inf):
+        with pytest.raises(ValueError):
+            run.set_lr(bad)
+    assert run.optimizer.lr == 0.05
+
+
+def test_set_lr_takes_effect():
+    """A run whose lr is changed before training trains as if the spec had that lr."""
+    spec = small_spec(epochs=2)
+    changed = Run(spec)
+    changed.set_lr(0.01)
+    a = numbers(changed.fit())
+    b = numbers(Run(spec.replace(solver=dataclasses.replace(spec.solver, lr=0.01))).fit())
+    assert a == b
+
+
+def test_reset_restores_initial_weights_and_epoch():
+    run = Run(small_spec())
+    initial = [p.clone() for p, _ in run.model.param()]
+    tensors = [p for p, _ in run.model.param()]
+    list(run.fit(2))
+    assert run.epoch == 2
+    run.reset()
+    assert run.epoch == 0
+    for a, (p, g), t in zip(initial, run.model.param(), tensors, strict=True):
+        assert p is t  # reset draws in place: the solver still holds the model's tensors
+        assert torch.equal(a, p)
+        assert torch.count_nonzero(g) == 0
+
+
+@pytest.mark.parametrize("dropout", [False, True], ids=["plain", "with-dropout"])
+def test_reset_reproduces_a_fresh_run(dropout):
+    """After reset, training repeats a fresh run's numbers exactly."""
+    layers = [LayerSpec("linear", 16), LayerSpec("relu")]
+    if dropout:
+        layers.append(LayerSpec("dropout", p=0.3))
+    layers.append(LayerSpec("linear", 2))
+    spec = small_spec(layers=layers, epochs=3)
+    fresh = numbers(Run(spec).fit())
+    run = Run(spec)
+    list(run.fit())
+    run.reset()
+    assert numbers(run.fit()) == fresh
+
+
+def test_dropout_layers_draw_independent_masks():
+    """Two Dropout layers of one built model must not share a random stream (same masks)."""
+    layers = [
+        LayerSpec("linear", 8),
+        LayerSpec("dropout", p=0.5),
+        LayerSpec("linear", 8),
+        LayerSpec("dropout", p=0.5),
+        LayerSpec("linear", 2),
+    ]
+    model = small_spec(layers=layers).build_model()
+    x = torch.ones(16, 8)
+    first, second = model[1].forward(x), model[3].forward(x)
+    assert not torch.equal(first, second)
+
+
+def test_dropout_off_when_evaluating():
+    """evaluate and predict_proba run in eval mode: repeated calls agree."""
+    layers = [LayerSpec("linear", 16), LayerSpec("dropout", p=0.5), LayerSpec("linear", 2)]
+    run = Run(small_spec(layers=layers))
+    grid = torch.rand(50, 2)
+    assert torch.equal(run.predict_proba(grid), run.predict_proba(grid))
+    assert run.trainer.evaluate(run.test_data) == run.trainer.evaluate(run.test_data)
+    assert run.model.training  # back in training mode afterwards
+
+
+def test_predict_proba():
+    run = Run(small_spec(epochs=30))
+    list(run.fit())
+    grid = torch.tensor([[0.5, 0.5], [0.02, 0.02], [0.98, 0.02], [0.5, 0.55]])
+    p = run.predict_proba(grid)
+    assert p.shape == (4,) and p.dtype == torch.float32
+    assert ((p >= 0) & (p <= 1)).all()
+    assert p[0] > 0.5 and p[1] < 0.5 and p[2] < 0.5  # centre inside, corners outside
+
+
+def test_trainer_directly():
+    """Trainer on hand-built parts: loss falls over a few epochs."""
+    g = torch.Generator().manual_seed(0)
+    model = __import__("miniframe.engine", fromlist=["Sequential"]).Sequential(
+        Linear(2, 16, init="he", generator=g), ReLU(), Linear(16, 2, init="he", generator=g)
+    )
+    train, test = make_dataset("xor", 256, seed=0), make_dataset("xor", 128, seed=1)
+    trainer = Trainer(model, CrossEntropyLoss(), Adam(model.param(), lr=0.02), train, test, 16)
+    summaries = list(trainer.fit(15))
+    assert summaries[-1].train_loss < summaries[0].train_loss
+    with pytest.raises(ValueError):
+        Trainer(model, CrossEntropyLoss(), Adam(model.param()), train, test, 0)
+
+
+# ---- spec round trips -----------------------------------------------------------------------
+def spec_strategy():
+    layer = st.one_of(
+        st.builds(LayerSpec, kind=st.sampled_from(["relu", "tanh", "sigmoid", "softmax"])),
+        st.builds(LayerSpec, kind=st.just("leaky_relu"), negative_slope=st.floats(0, 1, width=32)),
+        st.builds(LayerSpec, kind=st.just("dropout"), p=st.floats(0, 0.95)),
+    )
+
+    @st.composite
+    def build(draw):
+        hidden = draw(st.lists(st.integers(1, 64), max_size=4))
+        layers = []
+        width = 2
+        for units in [*hidden, 2]:
+            stated = draw(st.booleans())
+            layers.append(LayerSpec("linear", units, in_features=width if stated else None))
+            width = units
+            layers += draw(st.lists(layer, max_size=2))
+        n_train = draw(st.integers(1, 5000))
+        solver = SolverSpec(
+            name=draw(st.sampled_from(["sgd", "adam"])),
+            lr=draw(st.floats(1e-8, 10)),
+            momentum=draw(st.floats(0, 0.99)),
+            weight_decay=draw(st.floats(0, 1)),
+            betas=(draw(st.floats(0, 0.999)), draw(st.floats(0, 0.999999))),
+        )
+        solver.nesterov = solver.momentum > 0 and draw(st.booleans())
+        return RunSpec(
+            layers=layers,
+            loss=draw(st.sampled_from(["mse", "cross-entropy"])),
+            solver=solver,
+            data=DataSpec(
+                name=draw(st.sampled_from(DATASET_NAMES)),
+                n_train=n_train,
+                n_test=draw(st.integers(1, 5000)),
+                noise=draw(st.floats(0, 1)),
+                center=draw(st.booleans()),
+            ),
+            init=draw(st.sampled_from(INIT_NAMES)),
+            epochs=draw(st.integers(1, 10_000)),
+            batch_size=draw(st.integers(1, n_train)),
+            seed=draw(st.integers(0, 2**31)),
+            name=draw(st.text(max_size=30)),
+            description=draw(st.text(max_size=40)),
+        )
+
+    return build()
+
+
+@settings(max_examples=60, deadline=None)
+@given(spec=spec_strategy())
+def test_spec_round_trips_through_toml_and_dict(spec):
+    spec.validate()
+    assert RunSpec.from_toml(spec.to_toml()) == spec
+    assert RunSpec.from_dict(spec.to_dict()) == spec
+    assert RunSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
+
+
+@pytest.mark.parametrize("text", ["line one\nline two", 'quote " and \\ back', "tab\there"])
+def test_spec_round_trips_awkward_strings(text):
+    spec = small_spec(name=text, description=text)
+    assert RunSpec.from_toml(spec.to_toml()) == spec
+
+
+@pytest.mark.parametrize("text", ["carriage\rreturn", "esc\x1b[0m", "nul\x00", "del\x7f", "\u2028"])
+def test_spec_round_trips_control_characters(text):
+    """to_toml promises text that from_toml reads back: control characters must be escaped."""
+    spec = small_spec(description=text)
+    assert RunSpec.from_toml(spec.to_toml()) == spec
+
+
+def test_spec_save_and_load(tmp_path):
+    spec = load_preset("deep").replace(name="mine", seed=9)
+    path = tmp_path / "sub" / "run.toml"
+    spec.save(path)
+    assert RunSpec.load(path) == spec
+    assert [p.name for p in path.parent.iterdir()] == ["run.toml"]  # no temp files left
+    jpath = tmp_path / "run.json"
+    jpath.write_text(json.dumps(spec.to_dict()), encoding="utf-8")
+    assert RunSpec.load(jpath) == spec
+
+
+def test_spec_load_missing_file(tmp_path):
+    path = tmp_path / "missing.toml"
+    with pytest.raises(SpecError, match="no such file") as info:
+        RunSpec.load(path)
+    assert str(path) in str(info.value)
+
+
+def test_spec_load_bad_json(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(SpecError, match="not valid JSON"):
+        RunSpec.load(path)
+
+
+def test_spec_accepts_layer_type_aliases():
+    spec = RunSpec.from_dict(
+        {
+            "layers": [
+                {"type": "Linear", "units": 4},
+                {"type": "LeakyReLU"},
+                {"type": "linear", "units": 2},
+            ]
+        }
+    )
+    assert [layer.kind for layer in spec.layers] == ["linear", "leaky_relu", "linear"]
+
+
+# ---- spec errors ----------------------------------------------------------------------------
+def table_one_typo_toml():
+    return (
+        load_preset("vanilla")
+        .to_toml()
+        .replace('type = "linear"\nunits = 25', 'type = "linear"\nunits = 25\nin_features = 10', 2)
+    )
+
+
+def test_mismatching_in_features_names_the_layer():
+    """Table I's 'Linear(10, 25)' after a 25-unit layer is caught, naming layer 3."""
+    text = table_one_typo_toml()
+    assert text.count("in_features = 10") == 2
+    with pytest.raises(SpecError) as info:
+        RunSpec.from_toml(text, source="table.toml")
+    msg = str(info.value)
+    assert "table.toml" in msg
+    assert "layer 1" in msg and "Linear(10, 25)" in msg and "produces 2" in msg
+
+
+def test_mismatching_in_features_second_linear():
+    layers = [
+        {"type": "linear", "units": 25},
+        {"type": "relu"},
+        {"type": "linear", "units": 25, "in_features": 10},
+        {"type": "linear", "units": 2},
+    ]
+    with pytest.raises(SpecError) as info:
+        RunSpec.from_dict({"layers": layers})
+    msg = str(info.value)
+    assert "layer 3" in msg and "Linear(10, 25)" in msg and "25" in msg
+
+
+def test_last_linear_must_output_two_classes():
+    layers = [{"type": "linear", "units": 25}, {"type": "relu"}, {"type": "linear", "units": 3}]
+    with pytest.raises(SpecError, match=r"layer 3.*3 values.*2 classes"):
+        RunSpec.from_dict({"layers": layers})
+
+
+@pytest.mark.parametrize(
+    ("raw", "match"),
+    [
+        ({"layers": []}, "empty"),
+        ({"layers": [{"type": "relu"}]}, "no Linear"),
+        ({"layers": [{"type": "conv", "units": 2}]}, "unknown layer type"),
+        ({"layers": [{"type": "linear", "units": 0}]}, "units"),
+        ({"layers": [{"type": "linear", "units": 2, "size": 3}]}, r"unknown key.*size"),
+        ({"layers": [{"type": "linear", "units": 2}], "colour": "red"}, "unknown setting.*colour"),
+        ({"layers": [{"type": "linear", "units": 2}], "solver": {"lrate": 1}}, "solver.*lrate"),
+        ({"layers": [{"type": "linear", "units": 2}], "data": {"size": 1}}, "data.*size"),
+        ({"layers": [{"type": "linear", "units": 2}], "epochs": "ten"}, "epochs"),
+        ({"layers": [{"type": "linear", "units": 2}], "epochs": 0}, "epochs"),
+        ({"layers": [{"type": "linear", "units": 2}], "batch_size": 2000}, "batch size 2000"),
+        ({"layers": [{"type": "linear", "units": 2}], "loss": "hinge"}, "unknown loss"),
+        ({"layers": [{"type": "linear", "units": 2}], "init": "zeros"}, "unknown init"),
+        ({"layers": [{"type": "linear", "units": 2}], "seed": -1}, "seed"),
+        ({"layers": [{"type": "linear", "units": 2}], "device": "tpu"}, "device"),
+        ({"layers": [{"type": "linear", "units": 2}], "solver": {"lr": 0}}, "learning rate"),
+        ({"layers": [{"type": "linear", "units": 2}], "solver": {"name": "rmsprop"}}, "solver"),
+        ({"layers": [{"type": "linear", "units": 2}], "solver": {"momentum": 1.0}}, "momentum"),
+        ({"layers": [{"type": "linear", "units": 2}], "solver": {"nesterov": True}}, "Nesterov"),
+        ({"layers": [{"type": "linear", "units": 2}], "solver": {"betas": [0.9]}}, "betas"),
+        ({"layers": [{"type": "linear", "units": 2}], "data": {"name": "iris"}}, "dataset"),
+        ({"layers": [{"type": "linear", "units": 2}], "data": {"n_train": 0}}, "n_train"),
+        ({"layers": [{"type": "linear", "units": 2}], "data": {"noise": -1}}, "noise"),
+        ({"layers": [{"type": "linear", "units": 2}, {"type": "dropout", "p": 1}]}, "dropout"),
+        (
+            {
+                "layers": [
+                    {"type": "linear", "units": 2},
+                    {"type": "leaky_relu", "negative_slope": -1},
+                ]
+            },
+            "negative slope",
+        ),
+        ({"layers": "linear"}, "layers"),
+        ([1, 2], "table"),
+    ],
+)
+def test_bad_specs_raise_spec_error(raw, match):
+    with pytest.raises(SpecError, match=match):
+        RunSpec.from_dict(raw, source="my.toml")
+
+
+def test_batch_size_larger_than_training_set():
+    spec = small_spec(batch_size=201)
+    with pytest.raises(SpecError, match=r"batch size 201.*\(200\)"):
+        spec.validate()
+    with pytest.raises(SpecError):
+        Run(spec)
+
+
+def test_bad_toml():
+    with pytest.raises(SpecError, match="not valid TOML") as info:
+        RunSpec.from_toml("name = [unclosed", source="broken.toml")
+    assert "broken.toml" in str(info.value)
+
+
+def test_spec_error_is_a_value_error():
+    assert issubclass(SpecError, ValueError)
+
+
+def test_layer_kinds_all_build():
+    layers = [LayerSpec(k, 3) if k == "linear" else LayerSpec(k) for k in LAYER_KINDS]
+    spec = small_spec(layers=[*layers, LayerSpec("linear", 2)])
+    model = spec.build_model()
+    assert len(model) == len(LAYER_KINDS) + 1
+    assert model.forward(torch.zeros(4, 2)).shape == (4, 2)
