@@ -14,6 +14,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import torch
 from torch import Tensor
@@ -112,13 +113,17 @@ class Trainer:
         self.model.train()
         return value, acc
 
-    def fit(self, epochs: int, should_stop: StopCheck | None = None) -> Iterator[EpochSummary]:
+    def fit(
+        self, epochs: int, should_stop: StopCheck | None = None, total: int | None = None
+    ) -> Iterator[EpochSummary]:
         """Train up to ``epochs`` more epochs, yielding a summary after each.
 
-        The last summary has status "finished", "stopped" or "diverged".
+        Summaries count against ``total`` epochs (default: those done plus ``epochs``); the
+        one that reaches it says "finished". A run that stops early ends "stopped" or
+        "diverged".
         """
-        last = self.epoch + epochs
-        for _ in range(epochs):
+        last = self.epoch + epochs if total is None else total
+        for i in range(epochs):
             t0 = time.perf_counter()
             completed, finite = self.train_epoch(should_stop)
             seconds = time.perf_counter() - t0
@@ -135,7 +140,7 @@ class Trainer:
                 )
             elif not completed:
                 status, message = "stopped", f"stopped during epoch {self.epoch + 1}"
-            elif self.epoch == last:
+            elif self.epoch >= last:
                 status = "finished"
             yield EpochSummary(
                 epoch=self.epoch,
@@ -149,7 +154,7 @@ class Trainer:
                 status=status,
                 message=message,
             )
-            if status != "running":
+            if status != "running" or i == epochs - 1:
                 return
 
 
@@ -187,6 +192,18 @@ class Run:
     def from_spec(cls, spec: RunSpec) -> Run:
         return cls(spec)
 
+    @classmethod
+    def from_checkpoint(cls, path: str | Path) -> Run:
+        """The run a checkpoint describes, its model holding the saved weights (epoch 0 of
+        further training; the solver starts fresh)."""
+        from .checkpoint import load_checkpoint
+
+        model, spec = load_checkpoint(path)
+        run = cls(spec)
+        for (dst, _), (src, _) in zip(run.model.param(), model.param(), strict=True):
+            dst.copy_(src)
+        return run
+
     @property
     def epoch(self) -> int:
         return self.trainer.epoch
@@ -200,7 +217,9 @@ class Run:
         return self.trainer.fit(epochs, should_stop)
 
     def step_epoch(self, should_stop: StopCheck | None = None) -> EpochSummary:
-        return next(self.trainer.fit(1, should_stop))
+        """One more epoch, its summary counted against the spec's epochs ("running" until the
+        spec's last epoch, then "finished")."""
+        return next(self.trainer.fit(1, should_stop, total=max(self.spec.epochs, self.epoch + 1)))
 
     def set_lr(self, lr: float) -> None:
         if not math.isfinite(lr) or lr <= 0:

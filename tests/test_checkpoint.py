@@ -288,3 +288,17 @@ def test_checkpoint_module_does_not_import_pickle():
     assert not hasattr(ckpt, "pickle")
     with open(ckpt.__file__, encoding="utf-8") as f:
         assert "torch.load" not in f.read()
+
+
+def test_run_from_checkpoint_holds_the_saved_weights(tmp_path):
+    """Run.from_checkpoint rebuilds the run and puts the saved weights in its model."""
+    spec = load_preset("quick").replace(epochs=2)
+    run = Run(spec)
+    *_, last = run.fit()
+    path = tmp_path / "m.safetensors"
+    save_checkpoint(path, run.model, spec)
+    again = Run.from_checkpoint(path)
+    assert again.spec == spec
+    for (a, _), (b, _) in zip(run.model.param(), again.model.param(), strict=True):
+        assert torch.equal(a, b)
+    assert again.trainer.evaluate(again.test_data)[1] == last.test_acc

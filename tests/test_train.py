@@ -536,3 +536,16 @@ def test_layer_kinds_all_build():
     model = spec.build_model()
     assert len(model) == len(LAYER_KINDS) + 1
     assert model.forward(torch.zeros(4, 2)).shape == (4, 2)
+
+
+def test_step_epoch_counts_against_the_spec_epochs():
+    """Stepping reports "running" k/N until the spec's last epoch, then "finished"."""
+    spec = load_preset("quick").replace(epochs=3)
+    run = Run(spec)
+    first, second = run.step_epoch(), run.step_epoch()
+    assert (first.epoch, first.epochs, first.status) == (1, 3, "running")
+    assert (second.epoch, second.epochs, second.status) == (2, 3, "running")
+    third = run.step_epoch()
+    assert (third.epoch, third.epochs, third.status) == (3, 3, "finished")
+    beyond = run.step_epoch()  # stepping past the plan extends it, one epoch at a time
+    assert (beyond.epoch, beyond.epochs, beyond.status) == (4, 4, "finished")

@@ -86,7 +86,8 @@ def parse_layer_param(kind: str, text: str) -> int | float:
     try:
         number = float(text)
     except ValueError:
-        raise ValueError(f"{PARAM_LABELS.get(name or '', name)} must be a number, got {text!r}")
+        label = PARAM_LABELS.get(name or "", name)
+        raise ValueError(f"{label} must be a number, got {text!r}") from None
     if not math.isfinite(number):
         raise ValueError("must be a finite number")
     if name == "negative_slope" and number < 0:

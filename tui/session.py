@@ -34,8 +34,16 @@ BOUNDARY_EVERY_S = 0.4
 
 
 def load_engine() -> None:
-    """Import torch and the engine's training modules (slow: ~1-2 s)."""
+    """Import torch and the engine's training modules (slow: ~1-2 s).
+
+    One intra-op thread: the small matrices here are dispatch-bound, and on a 2-core machine
+    a second torch thread made epochs several times slower while competing with the UI.
+    """
+    import torch
+
     import miniframe.engine.train  # noqa: F401
+
+    torch.set_num_threads(1)
 
 
 class TrainingSession:
@@ -208,13 +216,9 @@ class TrainingSession:
 
     def load_checkpoint(self, path: Path) -> RunSpec:
         """Load a checkpoint: its spec becomes the run's, its weights the model's."""
-        from miniframe.engine.checkpoint import load_checkpoint
         from miniframe.engine.train import Run
 
-        model, spec = load_checkpoint(path)
+        run = Run.from_checkpoint(path)
         with self.lock:
-            run = Run.from_spec(spec)
-            for (dst, _), (src, _) in zip(run.model.param(), model.param(), strict=True):
-                dst.data.copy_(src.data)
             self.run = run
-        return spec
+        return run.spec

@@ -1,0 +1,137 @@
+"""Pure helpers behind the screen: layer rows, parsing, history, boundary render, panel, CSV."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import pytest
+from conftest import FakeSummary, tiny_spec
+
+from miniframe.engine.spec import LayerSpec
+from miniframe.tui.app import write_metrics_csv
+from miniframe.tui.history import MetricHistory
+from miniframe.tui.messages import BoundaryData
+from miniframe.tui.model import (
+    batch_hint,
+    layer_rows,
+    needs_rebuild,
+    parse_layer_param,
+    parse_setting,
+)
+from miniframe.tui.widgets.accuracy_panel import TrainState, clock, format_panel
+from miniframe.tui.widgets.boundary import CLASS0, CLASS1, EDGE, prob_rgb, render_boundary
+
+
+def test_layer_rows_infer_widths_and_params() -> None:
+    layers = [LayerSpec("linear", 25), LayerSpec("relu"), LayerSpec("linear", 2)]
+    rows = layer_rows(layers)
+    assert [r.label for r in rows] == ["Linear 2 → 25", "ReLU", "Linear 25 → 2"]
+    assert [r.params for r in rows] == [75, 0, 52]
+    rows = layer_rows([LayerSpec("leaky_relu", negative_slope=0.1), LayerSpec("dropout", p=0.2)])
+    assert [r.label for r in rows] == ["LeakyReLU(0.1)", "Dropout(0.2)"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "error"),
+    [("linear", "0", "at least 1"), ("linear", "a", "whole number"),
+     ("leaky_relu", "-1", "≥ 0"), ("dropout", "1", "[0, 1)"), ("dropout", "nan", "finite")],
+)  # fmt: skip
+def test_layer_parameter_errors(kind, text, error) -> None:
+    with pytest.raises(ValueError, match=error.replace("[", r"\[").replace(")", r"\)")):
+        parse_layer_param(kind, text)
+
+
+def test_settings_parsing_and_batch_hint() -> None:
+    assert parse_setting("lr", " 1e-3 ") == 0.001
+    with pytest.raises(ValueError, match="not a number"):
+        parse_setting("lr", "fast")
+    assert batch_hint(1, 1000) == "SGD"
+    assert batch_hint(1000, 1000) == "full-batch GD"
+    assert batch_hint(32, 1000) == "mini-batch"
+
+
+def test_needs_rebuild_ignores_learning_rate_and_epochs() -> None:
+    spec = tiny_spec()
+    faster = spec.replace(solver=spec.solver.__class__(name="adam", lr=0.5), epochs=99)
+    assert not needs_rebuild(spec, faster)
+    assert needs_rebuild(spec, spec.replace(seed=1))
+    assert needs_rebuild(spec, spec.replace(layers=spec.layers[:1]))
+
+
+def test_history_stays_bounded_over_a_long_run() -> None:
+    history = MetricHistory(max_points=500)
+    for epoch in range(1, 10_001):
+        history.append(epoch, 1.0 / epoch, 1.1 / epoch, 50.0, 49.0)
+        assert len(history) <= 501
+    epochs = history.series()[0]
+    assert epochs[-1] == 10_000 and epochs == sorted(epochs)
+    assert history.stride >= 16
+    history.clear()
+    assert len(history) == 0 and history.stride == 1
+
+
+def style_at(line, index: int):
+    """The Style of the character at ``index`` of a rich Text line."""
+    for span in line.spans:
+        if span.start <= index < span.end:
+            return span.style
+    return None
+
+
+def _data(p: float, points=()) -> BoundaryData:
+    return BoundaryData(grid=4, probs=[p] * 16, points=list(points), epoch=3)
+
+
+def test_render_boundary_uses_half_blocks_two_pixels_per_cell() -> None:
+    lines = render_boundary(_data(1.0), width=20, height=10)
+    assert len(lines) == 10 and all(line.cell_len == 20 for line in lines)
+    row = lines[0]
+    assert "▀" in row.plain
+    style = style_at(row, row.plain.index("▀"))
+    assert style.color.get_truecolor()[:3] == CLASS1
+    assert style.bgcolor.get_truecolor()[:3] == CLASS1
+
+
+def test_render_boundary_marks_points_and_disk() -> None:
+    points = [(0.1, 0.9, 0, 0), (0.9, 0.1, 1, 0)]  # correct class 0, misclassified class 1
+    lines = render_boundary(_data(0.0, points), 20, 10, disk=(0.5, 0.5, 0.4))
+    text = "\n".join(line.plain for line in lines)
+    assert "•" in text and "x" in text
+    colours = {
+        (s.color.get_truecolor()[:3] if s.color else None)
+        for line in lines
+        for s in (style_at(line, i) for i in range(len(line.plain)))
+        if s is not None
+    }
+    assert EDGE in colours and CLASS0 in colours
+
+
+def test_render_boundary_without_data_and_tiny_sizes() -> None:
+    assert "no model yet" in "".join(line.plain for line in render_boundary(None, 30, 5))
+    assert render_boundary(_data(0.5), 0, 0) == []
+    assert len(render_boundary(_data(0.5), 3, 1)) == 1
+    assert prob_rgb(math.nan) == prob_rgb(0.5)
+
+
+def test_panel_shows_eta_only_once_meaningful() -> None:
+    state = TrainState(target=100, status="running")
+    state.record(1, 0.5, 60.0, 0.6, 55.0, 0.5, 2000.0)
+    assert "ETA" not in format_panel(state).plain
+    for epoch in (2, 3, 4):
+        state.record(epoch, 0.4, 70.0, 0.5, 65.0, 0.5, 2000.0)
+    text = format_panel(state).plain
+    assert "ETA 0:48" in text and "epoch 4/100" in text and "best  70.0%" in text
+    state.status, state.message = "diverged", "loss became nan in epoch 4: lower the learning rate"
+    text = format_panel(state).plain
+    assert "ETA" not in text and "diverged: loss became nan" in text
+    assert clock(3725) == "1:02:05"
+
+
+def test_metrics_csv_is_written_atomically(tmp_path) -> None:
+    path = tmp_path / "m.csv"
+    rows = [FakeSummary(e, 3, 0.5, 60.0, 0.6, 55.0, 0.1, 100.0) for e in (1, 2, 3)]
+    write_metrics_csv(path, rows)
+    data = list(csv.DictReader(path.open()))
+    assert [r["epoch"] for r in data] == ["1", "2", "3"] and data[0]["test_acc"] == "55.0"
+    assert [p.name for p in tmp_path.iterdir()] == ["m.csv"]

@@ -1,0 +1,48 @@
+"""Command-palette provider (ctrl+p): every trainer action under a name a user would type."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+#: (palette title, help text, app action). Titles hold the words people search for.
+COMMANDS: list[tuple[str, str, str]] = [
+    ("Train: start training", "Train the network from its current weights (t)", "start"),
+    ("Train: stop training", "Stop the running training within a batch (t)", "stop"),
+    ("Train: pause / resume training", "Hold training between epochs, or go on (p)", "pause"),
+    ("Train: step one epoch", "Train exactly one more epoch (n)", "step"),
+    ("Train: reset weights", "Re-initialise the weights and solver state (r)", "reset"),
+    ("Layers: add layer after cursor", "Pick a layer kind and its size (a)", "layer_add"),
+    ("Layers: insert layer at cursor", "Insert before the highlighted layer (i)", "layer_insert"),
+    ("Layers: delete layer", "Remove the highlighted layer (d)", "layer_delete"),
+    ("Layers: edit layer units / slope / p", "Change the highlighted layer (e)", "layer_edit"),
+    ("Layers: move layer up", "Swap with the layer above (K)", "layer_up"),
+    ("Layers: move layer down", "Swap with the layer below (J)", "layer_down"),
+    ("Presets: load preset", "Replace the network and settings by a preset (o)", "presets"),
+    ("Presets: save as preset", "Save network and settings as your own preset (s)", "save_preset"),
+    ("Save: model checkpoint", "Save the trained model (c)", "save_checkpoint"),
+    ("Save: export metrics CSV", "Write the per-epoch metrics as CSV (x)", "export_csv"),
+    ("View: charts / decision boundary", "Switch the panel on narrow screens (v)", "toggle_view"),
+    ("Focus: layer stack", "Move the keyboard focus to the layers (l)", "focus_layers"),
+    ("Focus: settings", "Move the keyboard focus to the settings (g)", "focus_settings"),
+]
+
+
+class TrainerCommands(Provider):
+    """Offers the trainer's actions in the command palette."""
+
+    async def discover(self) -> Hits:
+        for title, help_text, action in COMMANDS:
+            yield DiscoveryHit(title, partial(self._run, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, action in COMMANDS:
+            score = matcher.match(title)
+            if score > 0:
+                command = partial(self._run, action)
+                yield Hit(score, matcher.highlight(title), command, help=help_text)
+
+    async def _run(self, action: str) -> None:
+        await self.app.run_action(action)

@@ -1,0 +1,156 @@
+"""The accuracy panel: epoch k/N with a progress bar, accuracies, loss, timing, end state.
+
+:class:`TrainState` is the panel's model and :func:`format_panel` a pure function of it, so
+the text is deterministic (elapsed time is the sum of the epochs' own wall times, not a
+clock), which keeps snapshot tests stable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.text import Text
+from textual.widgets import Static
+
+STATUS_STYLE = {
+    "idle": "dim",
+    "loading": "yellow",
+    "ready": "green",
+    "running": "bold green",
+    "paused": "bold yellow",
+    "finished": "bold cyan",
+    "stopped": "bold yellow",
+    "diverged": "bold red",
+    "failed": "bold red",
+    "invalid": "bold red",
+}
+
+
+@dataclass
+class TrainState:
+    """What the panel shows."""
+
+    epoch: int = 0
+    target: int = 0
+    train_acc: float | None = None
+    test_acc: float | None = None
+    best_train: float | None = None
+    best_test: float | None = None
+    train_loss: float | None = None
+    test_loss: float | None = None
+    elapsed: float = 0.0
+    samples_per_s: float | None = None
+    status: str = "idle"
+    message: str = ""
+    recent_seconds: list[float] = field(default_factory=list)
+    recent_samples: list[float] = field(default_factory=list)
+
+    def record(
+        self,
+        epoch: int,
+        train_loss: float,
+        train_acc: float,
+        test_loss: float,
+        test_acc: float,
+        seconds: float,
+        samples_per_s: float,
+    ) -> None:
+        """Take in one epoch's summary."""
+        self.epoch = epoch
+        self.train_loss, self.test_loss = train_loss, test_loss
+        self.train_acc, self.test_acc = train_acc, test_acc
+        self.best_train = train_acc if self.best_train is None else max(self.best_train, train_acc)
+        self.best_test = test_acc if self.best_test is None else max(self.best_test, test_acc)
+        self.elapsed += seconds
+        self.recent_seconds = [*self.recent_seconds[-19:], seconds]
+        self.recent_samples = [*self.recent_samples[-19:], samples_per_s * seconds]
+        total = sum(self.recent_seconds)
+        self.samples_per_s = sum(self.recent_samples) / total if total > 0 else samples_per_s
+
+    def eta(self) -> float | None:
+        """Seconds left, once at least 3 epochs (and 1 s) give a stable rate."""
+        if self.status != "running" or len(self.recent_seconds) < 3 or self.elapsed < 1.0:
+            return None
+        per_epoch = sum(self.recent_seconds) / len(self.recent_seconds)
+        return per_epoch * max(0, self.target - self.epoch)
+
+
+def clock(seconds: float) -> str:
+    """h:mm:ss / m:ss."""
+    s = round(seconds)
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def _pct(v: float | None) -> str:
+    return "  —  " if v is None else f"{v:5.1f}%"
+
+
+def _num(v: float | None) -> str:
+    if v is None:
+        return "—"
+    if not abs(v) < 100:  # also NaN / inf
+        return f"{v:.3g}"
+    return f"{v:.4f}"
+
+
+def bar(fraction: float, width: int) -> str:
+    """A text progress bar of ``width`` cells."""
+    fraction = min(1.0, max(0.0, fraction))
+    full = int(fraction * width)
+    return (
+        "━" * full
+        + ("╸" if full < width and fraction * width - full >= 0.5 else "")
+        + ("─" * (width - full - (1 if full < width and fraction * width - full >= 0.5 else 0)))
+    )
+
+
+def format_panel(state: TrainState, width: int = 46) -> Text:
+    """Five lines: progress, train and test accuracy/loss, timing, status."""
+    width = max(width, 30)
+    target = max(state.target, 1)
+    frac = state.epoch / target
+    head = f"epoch {state.epoch}/{state.target} "
+    tail = f" {100 * frac:3.0f}%"
+    bar_w = max(5, width - len(head) - len(tail))
+    text = Text()
+    text.append(head, "bold")
+    text.append(bar(frac, bar_w), "green" if state.status != "diverged" else "red")
+    text.append(tail + "\n")
+    for name, acc, best, loss in (
+        ("train", state.train_acc, state.best_train, state.train_loss),
+        ("test ", state.test_acc, state.best_test, state.test_loss),
+    ):
+        text.append(f"{name} ")
+        text.append(_pct(acc), "bold")
+        text.append(f"  best {_pct(best)}", "dim")
+        text.append(f"  loss {_num(loss)}\n")
+    timing = f"time  {clock(state.elapsed)}"
+    eta = state.eta()
+    if eta is not None:
+        timing += f"  ETA {clock(eta)}"
+    if state.samples_per_s:
+        timing += f"  {state.samples_per_s:,.0f} samples/s"
+    text.append(timing + "\n", "dim")
+    text.append(f"{state.status}", STATUS_STYLE.get(state.status, ""))
+    if state.message:
+        text.append(f": {state.message}", STATUS_STYLE.get(state.status, ""))
+    return text
+
+
+class AccuracyPanel(Static):
+    """Renders a :class:`TrainState`; call :meth:`show` after changing it."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("", **kwargs)  # type: ignore[arg-type]
+        self.state = TrainState()
+
+    def show(self, state: TrainState | None = None) -> None:
+        """Redraw from ``state`` (or the current one)."""
+        if state is not None:
+            self.state = state
+        self.update(format_panel(self.state, max(30, self.content_size.width or 46)))
+
+    def on_resize(self) -> None:
+        self.show()

@@ -1,0 +1,66 @@
+"""Live loss and accuracy charts (textual-plotext), redrawn at most ~10 times a second.
+
+The chart reads the app's :class:`~miniframe.tui.history.MetricHistory`; a timer on the
+widget (not the app) checks the history's version and replots only when it changed, so a
+fast run does not redraw the chart on every epoch.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from textual_plotext import PlotextPlot
+
+from ..history import MetricHistory
+
+REDRAW_INTERVAL = 0.1
+
+
+class MetricChart(PlotextPlot):
+    """Train and test series of one metric ("loss" or "accuracy") against the epoch."""
+
+    def __init__(
+        self,
+        history: MetricHistory,
+        metric: Literal["loss", "accuracy"],
+        live: bool = True,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.history = history
+        self.metric = metric
+        self.live = live
+        self._drawn_version = -1
+
+    def on_mount(self) -> None:
+        self.border_title = "Loss" if self.metric == "loss" else "Accuracy %"
+        self.border_subtitle = "[cyan]━ train[/] [orange1]━ test[/]"
+        self.redraw()
+        if self.live:
+            self.set_interval(REDRAW_INTERVAL, self._tick)
+
+    def _tick(self) -> None:
+        if self.history.version != self._drawn_version:
+            self.redraw()
+
+    def redraw(self) -> None:
+        """Replot from the history now."""
+        self._drawn_version = self.history.version
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.xlabel("")
+        epochs, tr_loss, te_loss, tr_acc, te_acc = self.history.series()
+        train, test = (tr_loss, te_loss) if self.metric == "loss" else (tr_acc, te_acc)
+        if epochs:
+            plt.plot(epochs, train, marker="braille", color="cyan")
+            plt.plot(epochs, test, marker="braille", color="orange")
+            if len(epochs) == 1:
+                plt.xlim(0, max(2, epochs[0] + 1))
+            if self.metric == "accuracy":
+                low = min(min(train), min(test))
+                plt.ylim(max(0.0, min(low, 90.0) - 1.0), 100.0)
+        else:
+            plt.xlim(0, 1)
+            plt.ylim(0, 1 if self.metric == "loss" else 100)
+        self.refresh()

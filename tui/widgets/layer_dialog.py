@@ -1,0 +1,105 @@
+"""Modal menu to add a layer (pick a kind, then its units / slope / p) or edit one."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from miniframe.engine.spec import LayerSpec
+
+from ..model import (
+    LAYER_MENU,
+    PARAM_LABELS,
+    kind_title,
+    layer_param_text,
+    make_layer,
+    param_name,
+    parse_layer_param,
+)
+
+DEFAULT_PARAM = {"units": "25", "negative_slope": "0.01", "p": "0.5"}
+MENU_HINT = {
+    "linear": "Linear (units)",
+    "leaky_relu": "LeakyReLU (slope)",
+    "dropout": "Dropout (p)",
+}
+
+
+class LayerDialog(ModalScreen[LayerSpec | None]):
+    """Returns the new/edited LayerSpec, or None when cancelled (Escape)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="dialog.cancel")
+    ]
+
+    def __init__(self, title: str, layer: LayerSpec | None = None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.editing = layer  # editing this one (kind fixed) when given
+        self.kind = layer.kind if layer is not None else LAYER_MENU[0][0]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="dialog") as box:
+            box.border_title = self.title_text
+            if self.editing is None:
+                yield OptionList(
+                    *[Option(MENU_HINT.get(k, kind_title(k)), id=k) for k, _ in LAYER_MENU],
+                    id="layer-kinds",
+                )
+            yield Label("", id="param-label")
+            yield Input(id="param-input", compact=True)
+            yield Static("", id="dialog-error", classes="dialog-error")
+            yield Static("enter: ok   esc: cancel", classes="dialog-help")
+
+    def on_mount(self) -> None:
+        if self.editing is not None:
+            self._show_param(self.kind, layer_param_text(self.editing))
+            field = self.query_one("#param-input", Input)
+            field.focus()
+            self.call_after_refresh(field.select_all)
+        else:
+            self._show_param(self.kind, None)
+            self.query_one(OptionList).focus()
+
+    def _show_param(self, kind: str, text: str | None) -> None:
+        name = param_name(kind)
+        label = self.query_one("#param-label", Label)
+        field = self.query_one("#param-input", Input)
+        label.display = field.display = name is not None
+        if name is not None:
+            label.update(f"{kind_title(kind)} {PARAM_LABELS[name]}:")
+            field.value = text if text is not None else DEFAULT_PARAM[name]
+        self.query_one("#dialog-error", Static).update("")
+
+    @on(OptionList.OptionHighlighted)
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self.kind = event.option.id or self.kind
+        self._show_param(self.kind, None)
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.kind = event.option.id or self.kind
+        if param_name(self.kind) is None:
+            self.dismiss(make_layer(self.kind))
+        else:
+            self.query_one("#param-input", Input).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        try:
+            value = parse_layer_param(self.kind, event.value)
+        except ValueError as e:
+            self.query_one("#dialog-error", Static).update(f"✗ {e}")
+            return
+        self.dismiss(make_layer(self.kind, value))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,147 @@
+"""Settings: loss, solver and its numbers, batch size, epochs, init, seed, dataset.
+
+Choices are compact Selects, numbers are compact Inputs parsed on every keystroke; a bad
+value turns its field red with the reason underneath and is left as typed (nothing the user
+typed is lost). The panel posts one :class:`SettingsPanel.Changed` with every parsed value
+and every error; the app turns those into a spec.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Input, Label, Select, Static
+
+from miniframe.engine.spec import RunSpec
+
+from ..model import (
+    DATASET_CHOICES,
+    INIT_CHOICES,
+    LOSS_CHOICES,
+    SOLVER_CHOICES,
+    TEXT_FIELDS,
+    batch_hint,
+    parse_setting,
+    spec_values,
+)
+
+SELECTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
+    "loss": ("loss", LOSS_CHOICES),
+    "solver": ("solver", SOLVER_CHOICES),
+    "init": ("init", INIT_CHOICES),
+    "dataset": ("dataset", DATASET_CHOICES),
+}
+ORDER = [
+    "loss", "solver", "lr", "momentum", "weight_decay", "batch_size", "epochs",
+    "init", "seed", "dataset", "noise", "n_train", "n_test",
+]  # fmt: skip
+
+
+class SettingsPanel(VerticalScroll):
+    """All run settings other than the layer stack."""
+
+    class Changed(Message):
+        """Some setting changed: parsed ``values`` and per-field ``errors``."""
+
+        def __init__(self, values: dict[str, Any], errors: dict[str, str]) -> None:
+            super().__init__()
+            self.values = values
+            self.errors = errors
+
+    def compose(self) -> ComposeResult:
+        for name in ORDER:
+            if name in SELECTS:
+                label, choices = SELECTS[name]
+                with Horizontal(classes="setting-row"):
+                    yield Label(label, classes="setting-label")
+                    yield Select(
+                        choices, allow_blank=False, compact=True, id=f"set-{name}",
+                        classes="setting-select",
+                    )  # fmt: skip
+            else:
+                label = TEXT_FIELDS[name][0]
+                with Horizontal(classes="setting-row"):
+                    yield Label(label, classes="setting-label")
+                    yield Input(
+                        compact=True, id=f"set-{name}", classes="setting-input", validate_on=[]
+                    )
+                yield Static("", id=f"err-{name}", classes="setting-error")
+                if name == "batch_size":
+                    yield Label("", id="batch-hint", classes="setting-hint")
+
+    def on_mount(self) -> None:
+        for err in self.query(".setting-error"):
+            err.display = False
+
+    # ---- reading / writing ---------------------------------------------------------------
+    def load(self, spec: RunSpec) -> None:
+        """Show ``spec``'s settings (without posting a change per field)."""
+        values = spec_values(spec)
+        with self.prevent(Input.Changed, Select.Changed):
+            for name in ORDER:
+                if name in SELECTS:
+                    self.query_one(f"#set-{name}", Select).value = values[name]
+                else:
+                    self.query_one(f"#set-{name}", Input).value = values[name]
+        self._refresh_state()
+
+    def read(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """Parsed values of valid fields, and an error message per invalid field."""
+        values: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for name in ORDER:
+            if name in SELECTS:
+                value = self.query_one(f"#set-{name}", Select).value
+                if isinstance(value, str):
+                    values[name] = value
+                continue
+            text = self.query_one(f"#set-{name}", Input).value
+            try:
+                values[name] = parse_setting(name, text)
+            except ValueError as e:
+                errors[name] = str(e)
+        n_train, batch = values.get("n_train"), values.get("batch_size")
+        if isinstance(n_train, int) and isinstance(batch, int) and batch > n_train:
+            errors["batch_size"] = f"larger than the training set ({n_train})"
+            del values["batch_size"]
+        return values, errors
+
+    def set_text(self, name: str, text: str) -> None:
+        """Type ``text`` into a text field (used by tests and the command palette)."""
+        self.query_one(f"#set-{name}", Input).value = text
+
+    # ---- events --------------------------------------------------------------------------
+    @on(Input.Changed, ".setting-input")
+    @on(Select.Changed, ".setting-select")
+    def _changed(self, event: Message) -> None:
+        event.stop()
+        self._refresh_state()
+
+    @on(Input.Submitted, ".setting-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.screen.focus_next()
+
+    def _refresh_state(self) -> None:
+        values, errors = self.read()
+        for name in TEXT_FIELDS:
+            field = self.query_one(f"#set-{name}", Input)
+            field.set_class(name in errors, "-invalid")
+            err = self.query_one(f"#err-{name}", Static)
+            err.update(f"✗ {errors[name]}" if name in errors else "")
+            err.display = name in errors
+        momentum = self.query_one("#set-momentum", Input)
+        momentum.disabled = values.get("solver") != "momentum"
+        if momentum.disabled:
+            errors.pop("momentum", None)
+            momentum.remove_class("-invalid")
+            self.query_one("#err-momentum", Static).display = False
+        hint = batch_hint(values.get("batch_size"), values.get("n_train"))
+        hint_label = self.query_one("#batch-hint", Label)
+        hint_label.update(f"= {hint}" if hint else "")
+        hint_label.display = bool(hint) and "batch_size" not in errors
+        self.post_message(self.Changed(values, errors))
