@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test test-slow lint format bench reproduce clean
+.PHONY: run test test-slow lint format bench bench-tui reproduce clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/miniframe bench
+
+bench-tui: $(STAMP)
+	$(PY) -m miniframe.tui.bench
 
 reproduce: $(STAMP)
 	$(VENV)/bin/miniframe reproduce --seeds 10

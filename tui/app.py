@@ -25,6 +25,8 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
+from textual.timer import Timer
 from textual.widgets import DataTable
 from textual.worker import get_current_worker
 
@@ -64,6 +66,7 @@ from .widgets.prompt import PromptDialog
 from .widgets.settings_panel import SettingsPanel
 
 DISK = (0.5, 0.5, 1.0 / math.sqrt(2.0 * math.pi))
+PANEL_FPS = 10
 CSV_FIELDS = [
     "epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds",
     "samples_per_s", "status", "message",
@@ -129,6 +132,8 @@ class TrainerApp(App[int]):
         self._asked_reset = False
         self._applied_lr: float | None = None
         self._show_boundary = False
+        self._panel_timer: Timer | None = None
+        self._panel_shown_at = 0.0
 
     # ---- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -513,7 +518,26 @@ class TrainerApp(App[int]):
                 s.epoch, s.train_loss, s.train_acc, s.test_loss, s.test_acc,
                 s.seconds, s.samples_per_s,
             )  # fmt: skip
-        self.query_one(AccuracyPanel).show(self.state)
+        self._show_progress_soon()
+
+    def _show_progress_soon(self) -> None:
+        """Redraw the Training panel, at most PANEL_FPS times a second while epochs stream
+        in (a fast run finishes ~100 epochs a second; each redraw repaints the screen, and
+        the UI shares the interpreter with the training thread). The last epoch is always
+        shown."""
+        if self._panel_timer is not None:
+            return  # a redraw is already scheduled; it shows the latest state
+        wait = self._panel_shown_at + 1.0 / PANEL_FPS - time.monotonic()
+        if wait <= 0:
+            self._show_progress()
+        else:
+            self._panel_timer = self.set_timer(wait, self._show_progress)
+
+    def _show_progress(self) -> None:
+        self._panel_timer = None
+        self._panel_shown_at = time.monotonic()
+        with contextlib.suppress(NoMatches):  # the timer may fire while the app closes
+            self.query_one(AccuracyPanel).show(self.state)
 
     @on(BoundaryReady)
     def _boundary_ready(self, event: BoundaryReady) -> None:

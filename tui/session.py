@@ -30,7 +30,8 @@ Post = Callable[[Message], Any]
 
 BOUNDARY_GRID = 48
 BOUNDARY_POINTS = 400
-BOUNDARY_EVERY_S = 0.4
+BOUNDARY_EVERY_S = 1.0
+NOTIFY_EVERY_S = 0.1
 
 
 def load_engine() -> None:
@@ -58,6 +59,8 @@ class TrainingSession:
         self.step_request = threading.Event()
         self._feed: deque[EpochSummary] = deque()
         self._feed_lock = threading.Lock()
+        self._unnotified = False
+        self._notified_at = 0.0
         self.pending_lr: float | None = None
 
     # ---- feed ---------------------------------------------------------------------------
@@ -69,8 +72,23 @@ class TrainingSession:
         return items
 
     def _push(self, summary: EpochSummary, post: Post) -> None:
+        """Queue a summary; tell the UI at most every ``NOTIFY_EVERY_S`` (a fast run
+        finishes ~100 epochs a second, and each message wakes the UI thread, which then
+        competes with this one for the interpreter). :meth:`_flush` tells it about the rest."""
         with self._feed_lock:
             self._feed.append(summary)
+            self._unnotified = True
+        now = time.monotonic()
+        if now - self._notified_at >= NOTIFY_EVERY_S or summary.status != "running":
+            self._flush(post)
+
+    def _flush(self, post: Post) -> None:
+        """Post EpochsReady if summaries arrived since the last one."""
+        with self._feed_lock:
+            if not self._unnotified:
+                return
+            self._unnotified = False
+        self._notified_at = time.monotonic()
         post(EpochsReady())
 
     # ---- controls (UI thread) ----------------------------------------------------------
@@ -126,7 +144,21 @@ class TrainingSession:
         """Train until epoch ``target`` (or one epoch when ``single_step``), posting summaries.
 
         Returns the end state and its reason: ("finished"|"stopped"|"diverged"|"paused", msg).
+        Every summary is announced (EpochsReady) before this returns.
         """
+        try:
+            return self._train(spec, target, is_cancelled, post, single_step)
+        finally:
+            self._flush(post)
+
+    def _train(
+        self,
+        spec: RunSpec,
+        target: int,
+        is_cancelled: Callable[[], bool],
+        post: Post,
+        single_step: bool,
+    ) -> tuple[str, str]:
         self.stop_flag.clear()
 
         def should_stop() -> bool:
@@ -150,6 +182,7 @@ class TrainingSession:
         for _ in range(remaining):
             # Between epochs: honour pause (and single steps while paused).
             while not self.resume.is_set() and not should_stop():
+                self._flush(post)  # show the last epoch (or the stepped one) while paused
                 if not was_paused:
                     was_paused = True
                     post(PausedChanged(True))

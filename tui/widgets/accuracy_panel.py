@@ -150,7 +150,13 @@ class AccuracyPanel(Static):
         """Redraw from ``state`` (or the current one)."""
         if state is not None:
             self.state = state
-        self.update(format_panel(self.state, max(30, self.content_size.width or 46)))
+        # The panel is redrawn on every epoch: with a fixed height (the app's CSS) its size
+        # cannot change, so skip the screen-wide layout pass a Static update would request.
+        height = self.styles.height
+        fixed = height is not None and not height.is_auto
+        self.update(
+            format_panel(self.state, max(30, self.content_size.width or 46)), layout=not fixed
+        )
 
     def on_resize(self) -> None:
         self.show()

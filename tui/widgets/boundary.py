@@ -9,6 +9,7 @@ tested without torch or a terminal.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from rich.color import Color
 from rich.style import Style
@@ -43,8 +44,15 @@ def prob_rgb(p: float) -> RGB:
     )
 
 
+@lru_cache(maxsize=4096)
 def _rgb(c: RGB) -> Color:
     return Color.from_rgb(*c)
+
+
+@lru_cache(maxsize=8192)
+def _cell_style(fg: RGB, bg: RGB, bold: bool = False) -> Style:
+    """One Style per colour pair: a heatmap repeats few pairs, and Styles are costly."""
+    return Style(color=_rgb(fg), bgcolor=_rgb(bg), bold=bold)
 
 
 def square_size(width: int, height: int) -> tuple[int, int]:
@@ -124,12 +132,12 @@ def render_boundary(
                 bottom = top
             mark = marks.get((r, j))
             if mark is None:
-                line.append("▀", Style(color=_rgb(top), bgcolor=_rgb(bottom)))
+                line.append("▀", _cell_style(top, bottom))
             else:
                 label, wrong = mark
                 bg = tuple((a + b) // 2 for a, b in zip(top, bottom, strict=True))
                 glyph, fg = ("x", WRONG_FG) if wrong else ("•", POINT_FG.get(label, (0, 0, 0)))
-                line.append(glyph, Style(color=_rgb(fg), bgcolor=_rgb(bg), bold=wrong))  # type: ignore[arg-type]
+                line.append(glyph, _cell_style(fg, bg, wrong))  # type: ignore[arg-type]
         line.append(" " * (width - left - cols))
         lines.append(line)
     lines += [Text(" " * width) for _ in range(height - rows)]
@@ -148,12 +156,14 @@ class BoundaryView(Widget):
         self.data: BoundaryData | None = None
         self.disk: Disk | None = None
         self._lines: list[Text] | None = None
+        self._strips: dict[int, Strip] = {}
         self._drawn_size: tuple[int, int] = (0, 0)
 
     def show(self, data: BoundaryData | None, disk: Disk | None) -> None:
         """Draw ``data`` (None clears the view) with the true ``disk`` boundary, if any."""
         self.data, self.disk = data, disk
         self._lines = None
+        self._strips.clear()
         self.border_subtitle = f"epoch {data.epoch}" if data is not None else ""
         self.refresh()
 
@@ -162,7 +172,11 @@ class BoundaryView(Widget):
         if self._lines is None or self._drawn_size != (width, height):
             self._lines = render_boundary(self.data, width, height, self.disk)
             self._drawn_size = (width, height)
+            self._strips.clear()
         if y >= len(self._lines):
             return Strip.blank(width)
-        segments = list(self._lines[y].render(self.app.console))
-        return Strip(segments, width).crop(0, width)
+        strip = self._strips.get(y)
+        if strip is None:  # each line once per grid: the screen re-renders it more often
+            segments = list(self._lines[y].render(self.app.console))
+            strip = self._strips[y] = Strip(segments, width).crop(0, width)
+        return strip
