@@ -31,7 +31,7 @@ Post = Callable[[Message], Any]
 BOUNDARY_GRID = 48
 BOUNDARY_POINTS = 400
 BOUNDARY_EVERY_S = 1.0
-NOTIFY_EVERY_S = 0.1
+NOTIFY_EVERY_S = 0.25  # batch epoch messages: the panel shows at most 4 updates a second
 
 
 def load_engine() -> None:
