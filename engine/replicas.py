@@ -51,7 +51,7 @@ class ReplicaLinear(Module):
     """R Linear layers side by side; replica r computes S_r = X_r W_rᵀ + b_r.
 
     Forward:  S = X Wᵀ + b           (batched: X ∈ ℝ^{R×n×in}, W ∈ ℝ^{R×out×in}, b ∈ ℝ^{R×1×out})
-    Backward: dL/dW_r += G_rᵀ X_r,   dL/db_r += Σ_rows G_r,   dL/dX_r = G_r W_r
+    Backward: dL/dW_r += G_rᵀ X_r,   dL/db_r += 1ᵀ G_r,   dL/dX_r = G_r W_r
 
     Products too small for torch's batched kernel to round as a lone run does (fewer than
     TINY_PRODUCT multiply-adds) are done replica by replica with the lone run's own calls, so
@@ -65,6 +65,7 @@ class ReplicaLinear(Module):
         self.grad_weight = torch.zeros_like(self.weight)
         self.grad_bias = torch.zeros_like(self.bias)
         self._x: Tensor | None = None
+        self._ones = torch.ones(0)
 
     def forward(self, x: Tensor) -> Tensor:
         self._x = x
@@ -81,10 +82,18 @@ class ReplicaLinear(Module):
                 gw.addmm_(g.t(), x_r)
         else:
             self.grad_weight.baddbmm_(grad_output.transpose(1, 2), x)
-        self.grad_bias.add_(grad_output.sum(1, keepdim=True))
+        # dL/db_r += 1ᵀ G_r, the same multiply-add as the lone Linear's Gᵀ 1 (same rounding).
+        self.grad_bias.baddbmm_(self._ones_like_rows(grad_output), grad_output)
         if x.shape[1] * self.out_features * self.in_features < TINY_PRODUCT:
             return torch.stack([g.mm(w) for g, w in zip(grad_output, self.weight, strict=True)])
         return grad_output.bmm(self.weight)
+
+    def _ones_like_rows(self, g: Tensor) -> Tensor:
+        """Ones of shape (R, 1, n) for G of shape (R, n, out), kept between same-size calls."""
+        r, n = g.shape[0], g.shape[1]
+        if self._ones.shape != (r, 1, n):
+            self._ones = torch.ones(r, 1, n, dtype=g.dtype, device=g.device)
+        return self._ones
 
     def param(self) -> list[Param]:
         return [(self.weight, self.grad_weight), (self.bias, self.grad_bias)]
