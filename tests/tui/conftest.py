@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -72,19 +71,3 @@ async def resize(pilot, width: int, height: int) -> None:
         pilot.app._driver._size = size
     pilot.app.post_message(Resize(size, size))
     await pilot.pause(0.05)
-
-
-@dataclass(frozen=True)
-class FakeSummary:
-    """Stands in for the engine's EpochSummary in tests that must not train (snapshots)."""
-
-    epoch: int
-    epochs: int
-    train_loss: float
-    train_acc: float
-    test_loss: float
-    test_acc: float
-    seconds: float
-    samples_per_s: float
-    status: str = "running"
-    message: str = ""

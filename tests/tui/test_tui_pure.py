@@ -6,9 +6,10 @@ import csv
 import math
 
 import pytest
-from conftest import FakeSummary, tiny_spec
+from conftest import tiny_spec
 
 from miniframe.engine.spec import LayerSpec
+from miniframe.engine.train import EpochSummary
 from miniframe.tui.app import write_metrics_csv
 from miniframe.tui.history import MetricHistory
 from miniframe.tui.messages import BoundaryData
@@ -130,7 +131,7 @@ def test_panel_shows_eta_only_once_meaningful() -> None:
 
 def test_metrics_csv_is_written_atomically(tmp_path) -> None:
     path = tmp_path / "m.csv"
-    rows = [FakeSummary(e, 3, 0.5, 60.0, 0.6, 55.0, 0.1, 100.0) for e in (1, 2, 3)]
+    rows = [EpochSummary(e, 3, 0.5, 60.0, 0.6, 55.0, 0.1, 100.0) for e in (1, 2, 3)]
     write_metrics_csv(path, rows)
     data = list(csv.DictReader(path.open()))
     assert [r["epoch"] for r in data] == ["1", "2", "3"] and data[0]["test_acc"] == "55.0"

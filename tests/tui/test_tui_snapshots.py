@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import math
 
-from conftest import FakeSummary
-
 from miniframe.engine.spec import load_preset
+from miniframe.engine.train import EpochSummary
 from miniframe.tui.app import TrainerApp
 from miniframe.tui.messages import BoundaryData, BoundaryReady, EngineLoaded
 from miniframe.tui.widgets.accuracy_panel import AccuracyPanel
@@ -51,7 +50,7 @@ async def trained(pilot) -> None:
     for epoch in range(1, 41):
         acc = 100 - 50 * math.exp(-epoch / 6)
         loss = 0.7 * math.exp(-epoch / 8) + 0.02
-        summary = FakeSummary(epoch, 200, loss, acc, loss * 1.1, acc - 1.0, 0.05, 20000.0)
+        summary = EpochSummary(epoch, 200, loss, acc, loss * 1.1, acc - 1.0, 0.05, 20000.0)
         app.session._push(summary, app.post_message)
     app.post_message(BoundaryReady(fake_boundary()))
     await pilot.pause()
