@@ -14,9 +14,11 @@ import contextlib
 import csv
 import io
 import math
+import os
 import select
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, ClassVar
@@ -70,6 +72,7 @@ DISK = (0.5, 0.5, 1.0 / math.sqrt(2.0 * math.pi))
 # the GIL from the training thread (at 10/s the vanilla preset trained at ~0.91x headless
 # speed in the app; at 4/s ~0.93x), and 4 updates a second still reads as live.
 PANEL_FPS = 4
+HANGUP_GRACE_S = 3.0  # after the terminal goes away, how long a clean shutdown may take
 CSV_FIELDS = [
     "epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds",
     "samples_per_s", "status", "message",
@@ -129,6 +132,7 @@ class TrainerApp(App[int]):
         self.state = TrainState(target=spec.epochs, status="loading", message="loading torch…")
         self.engine_ready = False
         self.is_training = False
+        self._hung_up = False
         self._live_charts = live_charts
         self._settings_values: dict[str, Any] = {}
         self._settings_errors: dict[str, str] = {}
@@ -164,7 +168,7 @@ class TrainerApp(App[int]):
         self.query_one("#boundary").border_title = "Decision boundary"
         self.query_one(SettingsPanel).load(self.spec)
         self._refresh_layers(0)
-        self.query_one(AccuracyPanel).show(self.state)
+        self._show_state()
         self.query_one(LayerStack).table.focus()
         if self._load_engine_on_start:
             self.call_after_refresh(self._load_engine)
@@ -212,7 +216,7 @@ class TrainerApp(App[int]):
             if self.session.run is None or self.session.epoch == 0:
                 self.state.target = spec.epochs
         with contextlib.suppress(Exception):
-            self.query_one(AccuracyPanel).show(self.state)
+            self._show_state()
         self._apply_live_changes()
 
     def _apply_live_changes(self) -> None:
@@ -396,7 +400,7 @@ class TrainerApp(App[int]):
         else:
             self.session.resume.clear()
             self.state.status, self.state.message = "paused", "pausing after this epoch…"
-        self.query_one(AccuracyPanel).show(self.state)
+        self._show_state()
 
     def action_step(self) -> None:
         """Train exactly one epoch (also while paused)."""
@@ -411,7 +415,7 @@ class TrainerApp(App[int]):
     def _start(self, single_step: bool) -> None:
         if self.problem:
             self.state.status, self.state.message = "invalid", self.problem
-            self.query_one(AccuracyPanel).show(self.state)
+            self._show_state()
             self.notify(f"Cannot train: {self.problem}", title="Invalid", severity="error")
             return
         run = self.session.run
@@ -447,7 +451,7 @@ class TrainerApp(App[int]):
         self.state.status = "running"
         self.state.message = "loading torch…" if not self.engine_ready else ""
         self.state.target = self.spec.epochs
-        self.query_one(AccuracyPanel).show(self.state)
+        self._show_state()
         self._train_worker(self.spec, self.spec.epochs, single_step)
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
@@ -480,7 +484,7 @@ class TrainerApp(App[int]):
         self.state = TrainState(target=self.spec.epochs, status="ready")
         self._asked_reset = False
         self._applied_lr = None
-        self.query_one(AccuracyPanel).show(self.state)
+        self._show_state()
         self.query_one(BoundaryView).show(None, None)
 
     # ---- messages from workers -----------------------------------------------------------
@@ -495,7 +499,7 @@ class TrainerApp(App[int]):
             self.state.message = ""
         if self.problem and not self.is_training:
             self.state.status, self.state.message = "invalid", self.problem
-        self.query_one(AccuracyPanel).show(self.state)
+        self._show_state()
         if self.checkpoint is not None and self.engine_ready:
             self._load_checkpoint_worker(self.checkpoint)
 
@@ -510,7 +514,7 @@ class TrainerApp(App[int]):
         self.state.target = event.target
         self.state.epoch = event.epoch
         self.state.status, self.state.message = "running", ""
-        self.query_one(AccuracyPanel).show(self.state)
+        self._show_state()
 
     @on(EpochsReady)
     def _epochs_ready(self, _: EpochsReady) -> None:
@@ -539,13 +543,19 @@ class TrainerApp(App[int]):
     def _show_progress(self) -> None:
         self._panel_timer = None
         self._panel_shown_at = time.monotonic()
-        with contextlib.suppress(NoMatches):  # the timer may fire while the app closes
+        self._show_state()
+
+    def _show_state(self) -> None:
+        """Show ``self.state`` in the Training panel. Worker messages and timers can arrive
+        while the app is closing and its widgets are gone: then there is nothing to show."""
+        with contextlib.suppress(NoMatches):
             self.query_one(AccuracyPanel).show(self.state)
 
     @on(BoundaryReady)
     def _boundary_ready(self, event: BoundaryReady) -> None:
         disk = DISK if self.spec.data.name == "disk" else None
-        self.query_one(BoundaryView).show(event.data, disk)
+        with contextlib.suppress(NoMatches):  # may arrive while the app closes
+            self.query_one(BoundaryView).show(event.data, disk)
 
     @on(PausedChanged)
     def _paused_changed(self, event: PausedChanged) -> None:
@@ -553,7 +563,7 @@ class TrainerApp(App[int]):
             self.state.status, self.state.message = "paused", "p resumes, n steps one epoch"
         elif self.is_training:
             self.state.status, self.state.message = "running", ""
-        self.query_one(AccuracyPanel).show(self.state)
+        self._show_state()
 
     @on(TrainingEnded)
     def _training_ended(self, event: TrainingEnded) -> None:
@@ -563,7 +573,7 @@ class TrainerApp(App[int]):
         if status == "paused":
             status, message = "ready", message + "; t trains on, n steps again"
         self.state.status, self.state.message = status, message
-        self.query_one(AccuracyPanel).show(self.state)
+        self._show_state()
         if status in ("diverged", "failed"):
             self.notify(message, title=f"Training {status}", severity="error", timeout=10)
         elif status == "finished":
@@ -576,7 +586,7 @@ class TrainerApp(App[int]):
         self.state.message = "weights reset; t trains from scratch"
         if self.problem:
             self.state.status, self.state.message = "invalid", self.problem
-        self.query_one(AccuracyPanel).show(self.state)
+        self._show_state()
 
     @on(CheckpointDone)
     def _checkpoint_done(self, event: CheckpointDone) -> None:
@@ -695,6 +705,23 @@ class TrainerApp(App[int]):
             self._hang_up()
 
     def _hang_up(self) -> None:
+        """The terminal went away (an SSH connection dropped): stop training and exit.
+
+        Writing to the dead terminal fails, and that can wedge Textual's output thread in the
+        middle of shutdown (seen: the main thread blocked for good in its writer's queue). So
+        output goes to /dev/null from here on, and a watchdog ends the process if shutdown
+        still stalls: with no terminal left there is nothing more to show or restore.
+        """
+        if self._hung_up:
+            return
+        self._hung_up = True
+        with contextlib.suppress(OSError):
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+        watchdog = threading.Timer(HANGUP_GRACE_S, os._exit, args=(129,))
+        watchdog.daemon = True
+        watchdog.start()
         self.session.request_stop()
         self.workers.cancel_group(self, "train")
         self.exit(129)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 
 from miniframe.tui import bench
 
@@ -18,9 +17,7 @@ def _finite_positive(x: float) -> bool:
 
 def test_quick_benchmark_reports_the_four_metrics(config_dir, tmp_path, capsys) -> None:
     out = tmp_path / "bench.json"
-    t0 = time.monotonic()
     assert bench.main(["--quick", "--json", str(out)]) == 0
-    elapsed = time.monotonic() - t0
     text = capsys.readouterr().out
 
     data = json.loads(out.read_text())
@@ -43,4 +40,3 @@ def test_quick_benchmark_reports_the_four_metrics(config_dir, tmp_path, capsys) 
     for name in ("epochs/s in app", "key → repaint", "peak RSS", "first paint"):
         assert name in metrics and name in text
     assert "metric" in text and "target" in text
-    assert elapsed < 20, f"the quick benchmark took {elapsed:.1f} s"
