@@ -2,26 +2,119 @@
 
 No autograd, no torch.nn, no torch.optim: every backward pass is derived by hand with the chain
 rule and sits beside its forward pass. Read in this order: module.py (the contract and
-Sequential), layers.py, losses.py, optim.py, data.py, train.py, spec.py, checkpoint.py.
+Sequential), layers.py, losses.py, optim.py, data.py, train.py; then registry.py (every kind and
+limit), spec.py (the run spec), build.py (spec → engine objects), presets.py, checkpoint.py and
+files.py.
+
+Import what you need from here: ``from miniframe.engine import RunSpec, Run``.
 """
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-# Names resolve lazily (PEP 562), so `import miniframe.engine.spec` does not import torch:
-# the terminal trainer reads specs and presets while torch loads in the background.
+# Names resolve lazily (PEP 562): `from miniframe.engine import RunSpec, LAYERS, load_preset`
+# imports no torch, so the terminal trainer reads specs and presets while torch loads in the
+# background. The torch-free modules are registry, spec, presets, files and checkpoint's
+# inspect_checkpoint.
 _EXPORTS = {
-    "checkpoint": ["CheckpointError", "load_checkpoint", "save_checkpoint"],
-    "data": ["DATASETS", "CSVError", "Dataset", "load_csv", "make_dataset"],
+    "build": ["build_data", "build_dataset", "build_loss", "build_model", "build_optimizer"],
+    "checkpoint": ["CheckpointError", "CheckpointInfo", "UnverifiedCheckpointWarning",
+                   "inspect_checkpoint", "load_checkpoint", "read_checkpoint", "save_checkpoint"],
+    "data": ["CSVError", "Dataset", "centre_inputs", "load_csv", "make_dataset"],
+    "files": ["FileError", "check_writable", "read_bytes_limited", "write_atomic_bytes",
+              "write_atomic_text"],
     "layers": ["Dropout", "LeakyReLU", "Linear", "ReLU", "Sigmoid", "Softmax", "Tanh"],
     "losses": ["CrossEntropyLoss", "Loss", "MSELoss"],
     "module": ["Module", "Sequential"],
     "optim": ["SGD", "Adam", "Optimizer"],
-    "spec": ["DataSpec", "LayerSpec", "RunSpec", "SolverSpec", "SpecError", "load_preset",
-             "preset_names"],
+    "presets": ["CONFIG_ENV", "Origin", "Preset", "PresetExistsError", "builtin_names",
+                "check_name", "config_dir", "find_preset", "list_presets", "load_builtin",
+                "load_entry", "load_preset", "preset_names", "save_user_preset",
+                "user_preset_dir"],
+    "registry": ["DATASETS", "INITS", "LAYERS", "LIMITS", "LOSSES", "N_CLASSES", "N_INPUTS",
+                 "OPTIONS", "SETTINGS", "SOLVERS", "LayerKind", "Limits", "ParamSpec",
+                 "layer_kind"],
+    "spec": ["DataSpec", "LayerSpec", "RunSpec", "SolverSpec", "SpecError"],
     "train": ["EpochSummary", "Run", "Trainer", "train_spec"],
 }  # fmt: skip
 _WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
+
+if TYPE_CHECKING:  # the same names, for type checkers (a test keeps the two in step)
+    from .build import build_data as build_data
+    from .build import build_dataset as build_dataset
+    from .build import build_loss as build_loss
+    from .build import build_model as build_model
+    from .build import build_optimizer as build_optimizer
+    from .checkpoint import CheckpointError as CheckpointError
+    from .checkpoint import CheckpointInfo as CheckpointInfo
+    from .checkpoint import UnverifiedCheckpointWarning as UnverifiedCheckpointWarning
+    from .checkpoint import inspect_checkpoint as inspect_checkpoint
+    from .checkpoint import load_checkpoint as load_checkpoint
+    from .checkpoint import read_checkpoint as read_checkpoint
+    from .checkpoint import save_checkpoint as save_checkpoint
+    from .data import CSVError as CSVError
+    from .data import Dataset as Dataset
+    from .data import centre_inputs as centre_inputs
+    from .data import load_csv as load_csv
+    from .data import make_dataset as make_dataset
+    from .files import FileError as FileError
+    from .files import check_writable as check_writable
+    from .files import read_bytes_limited as read_bytes_limited
+    from .files import write_atomic_bytes as write_atomic_bytes
+    from .files import write_atomic_text as write_atomic_text
+    from .layers import Dropout as Dropout
+    from .layers import LeakyReLU as LeakyReLU
+    from .layers import Linear as Linear
+    from .layers import ReLU as ReLU
+    from .layers import Sigmoid as Sigmoid
+    from .layers import Softmax as Softmax
+    from .layers import Tanh as Tanh
+    from .losses import CrossEntropyLoss as CrossEntropyLoss
+    from .losses import Loss as Loss
+    from .losses import MSELoss as MSELoss
+    from .module import Module as Module
+    from .module import Sequential as Sequential
+    from .optim import SGD as SGD
+    from .optim import Adam as Adam
+    from .optim import Optimizer as Optimizer
+    from .presets import CONFIG_ENV as CONFIG_ENV
+    from .presets import Origin as Origin
+    from .presets import Preset as Preset
+    from .presets import PresetExistsError as PresetExistsError
+    from .presets import builtin_names as builtin_names
+    from .presets import check_name as check_name
+    from .presets import config_dir as config_dir
+    from .presets import find_preset as find_preset
+    from .presets import list_presets as list_presets
+    from .presets import load_builtin as load_builtin
+    from .presets import load_entry as load_entry
+    from .presets import load_preset as load_preset
+    from .presets import preset_names as preset_names
+    from .presets import save_user_preset as save_user_preset
+    from .presets import user_preset_dir as user_preset_dir
+    from .registry import DATASETS as DATASETS
+    from .registry import INITS as INITS
+    from .registry import LAYERS as LAYERS
+    from .registry import LIMITS as LIMITS
+    from .registry import LOSSES as LOSSES
+    from .registry import N_CLASSES as N_CLASSES
+    from .registry import N_INPUTS as N_INPUTS
+    from .registry import OPTIONS as OPTIONS
+    from .registry import SETTINGS as SETTINGS
+    from .registry import SOLVERS as SOLVERS
+    from .registry import LayerKind as LayerKind
+    from .registry import Limits as Limits
+    from .registry import ParamSpec as ParamSpec
+    from .registry import layer_kind as layer_kind
+    from .spec import DataSpec as DataSpec
+    from .spec import LayerSpec as LayerSpec
+    from .spec import RunSpec as RunSpec
+    from .spec import SolverSpec as SolverSpec
+    from .spec import SpecError as SpecError
+    from .train import EpochSummary as EpochSummary
+    from .train import Run as Run
+    from .train import Trainer as Trainer
+    from .train import train_spec as train_spec
 
 
 def __getattr__(name: str) -> Any:
@@ -36,39 +129,4 @@ def __dir__() -> list[str]:
     return sorted(list(globals()) + list(_WHERE))
 
 
-__all__ = [
-    "DATASETS",
-    "SGD",
-    "Adam",
-    "CSVError",
-    "CheckpointError",
-    "CrossEntropyLoss",
-    "DataSpec",
-    "Dataset",
-    "Dropout",
-    "EpochSummary",
-    "LayerSpec",
-    "LeakyReLU",
-    "Linear",
-    "Loss",
-    "MSELoss",
-    "Module",
-    "Optimizer",
-    "ReLU",
-    "Run",
-    "RunSpec",
-    "Sequential",
-    "Sigmoid",
-    "Softmax",
-    "SolverSpec",
-    "SpecError",
-    "Tanh",
-    "Trainer",
-    "load_checkpoint",
-    "load_csv",
-    "load_preset",
-    "make_dataset",
-    "preset_names",
-    "save_checkpoint",
-    "train_spec",
-]
+__all__ = sorted(_WHERE)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from .build import build_data, build_model, build_optimizer
 from .data import Dataset
 from .layers import LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .losses import one_hot
@@ -171,11 +172,11 @@ class ReplicaTrainer:
         spec.validate()
         self.spec, self.seeds = spec, list(seeds)
         specs = [spec.replace(seed=s) for s in self.seeds]
-        models = [s.build_model() for s in specs]  # each replica's own initial draws
-        data = [s.build_data() for s in specs]
+        models = [build_model(s) for s in specs]  # each replica's own initial draws
+        data = [build_data(s) for s in specs]
         self.model = Sequential(*_stack_modules(models))
         self.loss = REPLICA_LOSSES[spec.loss]()
-        self.optimizer = spec.build_optimizer(self.model.param())
+        self.optimizer = build_optimizer(spec, self.model.param())
         self.train_x, self.train_y = _stack([d[0] for d in data])
         self.test_x, self.test_y = _stack([d[1] for d in data])
         self.num_classes = spec.n_classes

@@ -1,115 +1,123 @@
-"""The run spec: one serializable description of a training run, and the presets.
+"""The run spec: one serializable description of a training run.
 
 A :class:`RunSpec` names the layer stack, loss, solver and its settings, weight init, dataset
-and sizes, epochs, batch size and seed. It round-trips through dicts, JSON and TOML, validates
-with messages that name the offending layer or field, and builds the model, loss, solver and
-data. This module imports no torch at import time (the builders import it when called), so the
-terminal trainer can read specs and presets before torch has loaded.
+and sizes, epochs, batch size and seed. It round-trips through dicts, JSON and TOML, and
+validates with messages that name the file, the field (``run.toml: solver.lr: …``) or the layer
+and what is wrong. Kinds, bounds and limits come from :mod:`.registry`; each default is stated
+once, in the dataclasses below, and the parser reads them from ``dataclasses.fields``.
+
+Building engine objects from a spec is :mod:`.build`'s job, presets are :mod:`.presets`' and
+file I/O :mod:`.files`'. This module imports no torch: the terminal trainer reads specs and
+presets before torch has loaded.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import math
-import os
-import tempfile
 import tomllib
+import types
+import typing
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
-if TYPE_CHECKING:
-    from .data import Dataset
-    from .losses import Loss
-    from .module import Param, Sequential
-    from .optim import Optimizer
+import tomli_w
 
-LAYER_KINDS = ("linear", "relu", "leaky_relu", "tanh", "sigmoid", "softmax", "dropout")
-LAYER_NAMES = {
-    "linear": "Linear",
-    "relu": "ReLU",
-    "leaky_relu": "LeakyReLU",
-    "tanh": "Tanh",
-    "sigmoid": "Sigmoid",
-    "softmax": "Softmax",
-    "dropout": "Dropout",
-}
-LOSS_NAMES = ("mse", "cross-entropy")
-SOLVER_NAMES = ("sgd", "adam")
-INIT_NAMES = ("normal", "uniform", "xavier", "he")
-DATASET_NAMES = ("disk", "xor", "blobs", "spirals", "moons")
-N_INPUTS = 2
-N_CLASSES = 2
+from .files import FileError, read_bytes_limited, write_atomic_text
+from .registry import (
+    DATASETS,
+    INITS,
+    LAYERS,
+    LIMITS,
+    LOSSES,
+    N_CLASSES,
+    N_INPUTS,
+    SETTINGS,
+    SOLVERS,
+    Number,
+    ParamSpec,
+    is_device,
+    layer_kind,
+    show,
+)
 
 
 class SpecError(ValueError):
     """A run spec (or preset file) that cannot describe a run; the message says why."""
 
 
+def _layer_default(kind: str, param: str) -> float:
+    default = LAYERS[kind].param_named(param).default
+    return float(default if default is not None else 0.0)
+
+
+def _fmt(v: Number) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
 @dataclass
 class LayerSpec:
-    """One layer: ``kind`` from LAYER_KINDS; ``units`` for linear (its output width),
-    ``in_features`` optionally stated for linear (checked against the previous layer),
-    ``negative_slope`` for leaky_relu, ``p`` for dropout."""
+    """One layer: ``kind`` names a :data:`~.registry.LAYERS` entry; the other fields are the
+    parameters of every kind (``units`` and an optionally stated ``in_features`` for linear,
+    checked against the previous layer; ``negative_slope`` for leaky_relu, ``p`` for dropout);
+    a kind reads only its own."""
 
     kind: str
     units: int | None = None
     in_features: int | None = None
-    negative_slope: float = 0.01
-    p: float = 0.5
+    negative_slope: float = _layer_default("leaky_relu", "negative_slope")
+    p: float = _layer_default("dropout", "p")
 
     def label(self, in_width: int | None = None) -> str:
         """Human form: ``Linear 2 → 25``, ``LeakyReLU(0.01)``, ``Dropout(0.5)``, ``ReLU``."""
-        name = LAYER_NAMES.get(self.kind, self.kind)
-        if self.kind == "linear":
+        kind = LAYERS.get(self.kind)
+        if kind is None:
+            return str(self.kind)
+        if kind.has_weights:
             src = in_width if in_width is not None else self.in_features
-            return f"{name} {src if src is not None else '?'} → {self.units}"
-        if self.kind == "leaky_relu":
-            return f"{name}({self.negative_slope:g})"
-        if self.kind == "dropout":
-            return f"{name}({self.p:g})"
-        return name
+            return f"{kind.title} {src if src is not None else '?'} → {self.units}"
+        p = kind.param
+        return kind.title if p is None else f"{kind.title}({_fmt(getattr(self, p.name))})"
+
+    def params(self) -> dict[str, Number]:
+        """The parameters this layer's kind takes, as set (unset optional ones left out)."""
+        kind = LAYERS.get(self.kind)
+        if kind is None:
+            return {}
+        values = {p.name: getattr(self, p.name) for p in kind.params}
+        return {k: v for k, v in values.items() if v is not None}
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"type": self.kind}
-        if self.kind == "linear":
-            d["units"] = self.units
-            if self.in_features is not None:
-                d["in_features"] = self.in_features
-        elif self.kind == "leaky_relu":
-            d["negative_slope"] = self.negative_slope
-        elif self.kind == "dropout":
-            d["p"] = self.p
-        return d
+        return {"type": self.kind, **self.params()}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], where: str = "layer") -> LayerSpec:
-        if not isinstance(d, dict):
-            raise SpecError(f"{where}: expected a table like {{type = 'relu'}}, got {d!r}")
-        kind = _norm_kind(d.get("type", d.get("kind")))
-        if kind not in LAYER_KINDS:
+    def from_dict(cls, raw: object, where: str = "layer") -> LayerSpec:
+        """Parse one layer table (``type`` or ``kind`` names it; aliases such as ``LeakyReLU``
+        are accepted); SpecError names ``where``."""
+        if not isinstance(raw, dict):
+            raise SpecError(f"{where}: expected a table like {{type = 'relu'}}, got {show(raw)}")
+        name = raw.get("type", raw.get("kind"))
+        kind = layer_kind(name)
+        if kind is None:
             raise SpecError(
-                f"{where}: unknown layer type {d.get('type')!r}; "
-                f"choose one of {', '.join(LAYER_KINDS)}"
+                f"{where}: unknown layer type {show(name)}; choose one of {', '.join(LAYERS)}"
             )
-        allowed = {"type", "kind", "units", "in_features", "negative_slope", "p"}
-        extra = set(d) - allowed
+        allowed = {"type", "kind"} | {p.name for p in kind.params}
+        extra = sorted(show(k) if not isinstance(k, str) else k for k in set(raw) - allowed)
         if extra:
-            raise SpecError(f"{where}: unknown key(s) {', '.join(sorted(extra))}")
-        return cls(
-            kind=kind,
-            units=_opt_int(d.get("units"), f"{where}.units"),
-            in_features=_opt_int(d.get("in_features"), f"{where}.in_features"),
-            negative_slope=_num(d.get("negative_slope", 0.01), f"{where}.negative_slope"),
-            p=_num(d.get("p", 0.5), f"{where}.p"),
-        )
+            raise SpecError(f"{where}: unknown key(s) {', '.join(extra)} for a {kind.title} layer")
+        values: dict[str, Any] = {}
+        for p in kind.params:
+            if p.name in raw and raw[p.name] is not None:
+                values[p.name] = _check(p, raw[p.name], f"{where} ({kind.title}): ")
+        return cls(kind=kind.name, **values)
 
 
 @dataclass
 class SolverSpec:
-    """``name`` "sgd" or "adam"; SGD uses momentum/nesterov, Adam betas; both weight decay."""
+    """``name`` a :data:`~.registry.SOLVERS` entry; SGD reads momentum and nesterov, Adam the
+    betas, both the learning rate and weight decay."""
 
     name: str = "sgd"
     lr: float = 1e-4
@@ -132,7 +140,7 @@ class DataSpec:
 
 @dataclass
 class RunSpec:
-    """Everything that defines a training run. Build with :meth:`build_model` and friends."""
+    """Everything that defines a training run; build it with :mod:`.build`."""
 
     layers: list[LayerSpec] = field(default_factory=list)
     loss: str = "mse"
@@ -146,88 +154,93 @@ class RunSpec:
     name: str = "custom"
     description: str = ""
 
-    n_inputs: int = N_INPUTS
-    n_classes: int = N_CLASSES
+    #: The task's shape (points in the plane, two classes): not settings.
+    n_inputs: ClassVar[int] = N_INPUTS
+    n_classes: ClassVar[int] = N_CLASSES
 
     # ---- validation -------------------------------------------------------------------
     def validate(self) -> None:
         """Raise :class:`SpecError` naming the first thing that is wrong."""
-        self.layer_widths()  # checks the stack
-        if self.loss not in LOSS_NAMES:
-            raise SpecError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSS_NAMES)}")
+        self.layer_widths()  # the stack, each layer's parameters, the size limits
+        for table, name in (("", "loss"), ("solver.", "name"), ("", "init"), ("data.", "name")):
+            _check_name(f"{table}{name}", self._get(f"{table}{name}"))
+        for path, p in SETTINGS.items():
+            value = self._get(path)
+            if path == "solver.betas":
+                if not isinstance(value, tuple | list) or len(value) != 2:
+                    raise SpecError(f"{path}: Adam betas must be two numbers, got {show(value)}")
+                for i, b in enumerate(value):
+                    _check(p, b, f"{path}[{i}]: ")
+            else:
+                _check(p, value, f"{path}: ")
         s = self.solver
-        if s.name not in SOLVER_NAMES:
-            raise SpecError(f"unknown solver {s.name!r}; choose one of {', '.join(SOLVER_NAMES)}")
-        if not (isinstance(s.lr, int | float) and math.isfinite(s.lr) and s.lr > 0):
-            raise SpecError(f"learning rate must be a positive number, got {s.lr!r}")
-        if not (math.isfinite(s.momentum) and 0 <= s.momentum < 1):
-            raise SpecError(f"momentum must be in [0, 1), got {s.momentum!r}")
-        if not (math.isfinite(s.weight_decay) and s.weight_decay >= 0):
-            raise SpecError(f"weight decay must be ≥ 0, got {s.weight_decay!r}")
         if s.nesterov and s.momentum == 0:
-            raise SpecError("Nesterov momentum needs momentum > 0")
-        if len(s.betas) != 2 or not all(0 <= b < 1 for b in s.betas):
-            raise SpecError(f"Adam betas must be two numbers in [0, 1), got {s.betas!r}")
-        if self.init not in INIT_NAMES:
-            raise SpecError(f"unknown init {self.init!r}; choose one of {', '.join(INIT_NAMES)}")
-        d = self.data
-        if d.name not in DATASET_NAMES:
-            raise SpecError(f"unknown dataset {d.name!r}; choose one of {', '.join(DATASET_NAMES)}")
-        for key in ("n_train", "n_test"):
-            v = getattr(d, key)
-            if not isinstance(v, int) or v < 1:
-                raise SpecError(f"{key} must be a positive integer, got {v!r}")
-        if not (math.isfinite(d.noise) and d.noise >= 0):
-            raise SpecError(f"noise must be ≥ 0, got {d.noise!r}")
-        if not isinstance(self.epochs, int) or self.epochs < 1:
-            raise SpecError(f"epochs must be a positive integer, got {self.epochs!r}")
-        if not isinstance(self.batch_size, int) or self.batch_size < 1:
-            raise SpecError(f"batch size must be a positive integer, got {self.batch_size!r}")
-        if self.batch_size > d.n_train:
+            raise SpecError("solver.nesterov: Nesterov momentum needs momentum > 0")
+        if self.batch_size > self.data.n_train:
             raise SpecError(
-                f"batch size {self.batch_size} is larger than the training set ({d.n_train})"
+                f"batch_size: batch size {self.batch_size} is larger than the training set "
+                f"({self.data.n_train})"
             )
-        if not isinstance(self.seed, int) or self.seed < 0:
-            raise SpecError(f"seed must be a non-negative integer, got {self.seed!r}")
-        if self.device not in ("cpu", "cuda") and not self.device.startswith("cuda:"):
-            raise SpecError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
+        if not is_device(self.device):
+            raise SpecError(f"device: must be 'cpu', 'cuda' or 'cuda:N', got {show(self.device)}")
+
+    def _get(self, path: str) -> Any:
+        value: Any = self
+        for part in path.split("."):
+            value = getattr(value, part)
+        return value
 
     def layer_widths(self) -> list[tuple[int, int]]:
         """(in, out) width of every layer, checking the stack as it goes.
 
         Linear input widths are inferred from the previous layer (the dataset's 2 inputs for
         the first); a stated ``in_features`` that disagrees is an error naming the layer, and
-        the last Linear must produce one output per class.
+        the last Linear must produce one output per class. The stack's length and parameter
+        count are held to :data:`~.registry.LIMITS`.
         """
         if not self.layers:
             raise SpecError("the layer stack is empty: add at least one Linear layer")
+        if len(self.layers) > LIMITS.max_layers:
+            raise SpecError(
+                f"the stack has {len(self.layers)} layers; the limit is {LIMITS.max_layers}"
+            )
         width = self.n_inputs
-        widths = []
+        widths: list[tuple[int, int]] = []
         last_linear = None
+        total = 0
         for i, layer in enumerate(self.layers):
-            where = f"layer {i + 1} ({layer.label(width)})"
-            if layer.kind not in LAYER_KINDS:
-                raise SpecError(f"layer {i + 1}: unknown layer type {layer.kind!r}")
-            if layer.kind == "linear":
-                if not isinstance(layer.units, int) or layer.units < 1:
-                    raise SpecError(f"{where}: units must be a positive integer")
+            kind = LAYERS.get(layer.kind)
+            if kind is None:
+                raise SpecError(
+                    f"layer {i + 1}: unknown layer type {show(layer.kind)}; "
+                    f"choose one of {', '.join(LAYERS)}"
+                )
+            where = f"layer {i + 1} ({layer.label(width)}): "
+            for p in kind.params:
+                value = getattr(layer, p.name)
+                if value is None and not p.editable:
+                    continue  # optional and unset (in_features)
+                if value is None:
+                    raise SpecError(f"{where}{p.label} must be set")
+                _check(p, value, where)
+            if kind.has_weights:
+                units = typing.cast(int, layer.units)
                 if layer.in_features is not None and layer.in_features != width:
                     raise SpecError(
-                        f"layer {i + 1} (Linear({layer.in_features}, {layer.units})) expects "
+                        f"layer {i + 1} (Linear({layer.in_features}, {units})) expects "
                         f"{layer.in_features} input features, but the layer before it "
                         f"produces {width}"
                     )
-                widths.append((width, layer.units))
-                width = layer.units
+                total += width * units + units
+                widths.append((width, units))
+                width = units
                 last_linear = i
             else:
-                if layer.kind == "leaky_relu" and not (
-                    math.isfinite(layer.negative_slope) and layer.negative_slope >= 0
-                ):
-                    raise SpecError(f"{where}: negative slope must be ≥ 0")
-                if layer.kind == "dropout" and not 0 <= layer.p < 1:
-                    raise SpecError(f"{where}: dropout p must be in [0, 1), got {layer.p}")
                 widths.append((width, width))
+        if total > LIMITS.max_params:
+            raise SpecError(
+                f"the network has {total:,} parameters; the limit is {LIMITS.max_params:,}"
+            )
         if last_linear is None:
             raise SpecError("the stack has no Linear layer: add one that outputs 2 classes")
         if width != self.n_classes:
@@ -238,160 +251,49 @@ class RunSpec:
         return widths
 
     def param_counts(self) -> list[int]:
-        """Parameters per layer (weights + biases of each Linear, 0 otherwise), inferred widths."""
+        """Parameters per layer (weights + biases of each Linear, 0 otherwise), inferred widths
+        (no validation: the trainer shows counts for a stack still being edited)."""
         counts = []
         width = self.n_inputs
         for layer in self.layers:
-            if layer.kind == "linear" and isinstance(layer.units, int):
+            kind = LAYERS.get(layer.kind)
+            if kind is not None and kind.has_weights and isinstance(layer.units, int):
                 counts.append(width * layer.units + layer.units)
                 width = layer.units
             else:
                 counts.append(0)
         return counts
 
-    # ---- builders (import torch lazily) ------------------------------------------------
-    def build_model(self, generator: Any = None) -> Sequential:
-        """The layer stack as a :class:`Sequential`, weights drawn from ``generator`` (seeded
-        from ``seed`` when not given)."""
-        import torch
-
-        from . import layers as L
-        from .module import Sequential
-
-        self.validate()
-        g = generator if generator is not None else torch.Generator().manual_seed(self.seed)
-        mods = []
-        for i, ((w_in, w_out), layer) in enumerate(
-            zip(self.layer_widths(), self.layers, strict=True)
-        ):
-            if layer.kind == "linear":
-                mods.append(L.Linear(w_in, w_out, init=self.init, generator=g))
-            elif layer.kind == "relu":
-                mods.append(L.ReLU())
-            elif layer.kind == "leaky_relu":
-                mods.append(L.LeakyReLU(layer.negative_slope))
-            elif layer.kind == "tanh":
-                mods.append(L.Tanh())
-            elif layer.kind == "sigmoid":
-                mods.append(L.Sigmoid())
-            elif layer.kind == "softmax":
-                mods.append(L.Softmax())
-            else:
-                # Each Dropout draws its masks from its own stream, seeded from the run's seed
-                # and its position, so two Dropout layers never share a mask.
-                mask_gen = torch.Generator().manual_seed(self.seed * 1_000_003 + i + 1)
-                mods.append(L.Dropout(layer.p, generator=mask_gen))
-        model = Sequential(*mods)
-        if self.device != "cpu":
-            for p, grad in model.param():
-                p.data = p.data.to(self.device)
-                grad.data = grad.data.to(self.device)
-        return model
-
-    def build_loss(self) -> Loss:
-        from .losses import LOSSES
-
-        return LOSSES[self.loss]()
-
-    def build_optimizer(self, params: list[Param]) -> Optimizer:
-        from .optim import SGD, Adam
-
-        s = self.solver
-        if s.name == "adam":
-            return Adam(params, lr=s.lr, betas=tuple(s.betas), weight_decay=s.weight_decay)
-        return SGD(params, lr=s.lr, momentum=s.momentum, weight_decay=s.weight_decay,
-                   nesterov=s.nesterov)  # fmt: skip
-
-    def build_data(self, seed: int | None = None) -> tuple[Dataset, Dataset]:
-        """Independent train and test sets (the test set is drawn with another seed)."""
-        from .data import Dataset, centre_inputs, make_dataset
-
-        seed = self.seed if seed is None else seed
-        d = self.data
-        train = make_dataset(d.name, d.n_train, d.noise, seed=2 * seed)
-        test = make_dataset(d.name, d.n_test, d.noise, seed=2 * seed + 1)
-        if d.center:
-            train, test = (Dataset(centre_inputs(s.x), s.y) for s in (train, test))
-        if self.device != "cpu":
-            train, test = train.to(self.device), test.to(self.device)
-        return train, test
-
     # ---- serialisation -----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        s, d = self.solver, self.data
-        return {
-            "name": self.name,
-            "description": self.description,
-            "loss": self.loss,
-            "init": self.init,
-            "epochs": self.epochs,
-            "batch_size": self.batch_size,
-            "seed": self.seed,
-            "device": self.device,
-            "solver": {
-                "name": s.name,
-                "lr": s.lr,
-                "momentum": s.momentum,
-                "weight_decay": s.weight_decay,
-                "nesterov": s.nesterov,
-                "betas": list(s.betas),
-            },
-            "data": dataclasses.asdict(d),
-            "layers": [layer.to_dict() for layer in self.layers],
-        }
+        """Plain values (lists for tuples); scalars first, then the solver, data and layers."""
+        out: dict[str, Any] = {"name": self.name, "description": self.description}
+        tables: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "layers":
+                tables["layers"] = [layer.to_dict() for layer in value]
+            elif dataclasses.is_dataclass(value):
+                tables[f.name] = {
+                    g.name: _plain(getattr(value, g.name)) for g in dataclasses.fields(value)
+                }
+            elif f.name not in out:
+                out[f.name] = value
+        return out | {k: tables[k] for k in ("solver", "data", "layers")}
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any], source: str = "spec") -> RunSpec:
-        """Parse and validate; errors name ``source`` and the field."""
-        if not isinstance(raw, dict):
-            raise SpecError(f"{source}: expected a table of settings")
-        top = {"name", "description", "loss", "init", "epochs", "batch_size", "seed", "device",
-               "solver", "data", "layers"}  # fmt: skip
-        extra = set(raw) - top
-        if extra:
-            raise SpecError(f"{source}: unknown setting(s) {', '.join(sorted(extra))}")
-        layers_raw = raw.get("layers")
-        if not isinstance(layers_raw, list):
-            raise SpecError(f"{source}: 'layers' must be a list of layer tables")
-        layers = [
-            LayerSpec.from_dict(x, f"{source}: layer {i + 1}") for i, x in enumerate(layers_raw)
-        ]
-        solver_raw = _table(raw.get("solver", {}), f"{source}: solver")
-        data_raw = _table(raw.get("data", {}), f"{source}: data")
-        _no_extra(solver_raw, {f.name for f in dataclasses.fields(SolverSpec)}, source, "solver")
-        _no_extra(data_raw, {f.name for f in dataclasses.fields(DataSpec)}, source, "data")
-        betas = solver_raw.get("betas", (0.9, 0.999))
-        if not isinstance(betas, list | tuple) or len(betas) != 2:
-            raise SpecError(f"{source}: solver.betas must be two numbers")
-        solver = SolverSpec(
-            name=_str(solver_raw.get("name", "sgd"), f"{source}: solver.name"),
-            lr=_num(solver_raw.get("lr", 1e-4), f"{source}: solver.lr"),
-            momentum=_num(solver_raw.get("momentum", 0.0), f"{source}: solver.momentum"),
-            weight_decay=_num(solver_raw.get("weight_decay", 0.0), f"{source}: weight_decay"),
-            nesterov=_bool(solver_raw.get("nesterov", False), f"{source}: solver.nesterov"),
-            betas=(_num(betas[0], "betas[0]"), _num(betas[1], "betas[1]")),
-        )
-        data = DataSpec(
-            name=_str(data_raw.get("name", "disk"), f"{source}: data.name"),
-            n_train=_int(data_raw.get("n_train", 1000), f"{source}: data.n_train"),
-            n_test=_int(data_raw.get("n_test", 1000), f"{source}: data.n_test"),
-            noise=_num(data_raw.get("noise", 0.0), f"{source}: data.noise"),
-            center=_bool(data_raw.get("center", False), f"{source}: data.center"),
-        )
-        spec = cls(
-            layers=layers,
-            loss=_str(raw.get("loss", "mse"), f"{source}: loss"),
-            solver=solver,
-            data=data,
-            init=_str(raw.get("init", "normal"), f"{source}: init"),
-            epochs=_int(raw.get("epochs", 200), f"{source}: epochs"),
-            batch_size=_int(raw.get("batch_size", 5), f"{source}: batch_size"),
-            seed=_int(raw.get("seed", 0), f"{source}: seed"),
-            device=_str(raw.get("device", "cpu"), f"{source}: device"),
-            name=_str(raw.get("name", "custom"), f"{source}: name"),
-            description=_str(raw.get("description", ""), f"{source}: description"),
-        )
+    def from_dict(cls, raw: object, source: str = "spec") -> RunSpec:
+        """Parse and validate; errors name ``source`` and the field (``source: solver.lr: …``)."""
         try:
+            if not isinstance(raw, dict):
+                raise SpecError(f"expected a table of settings, got {show(raw)}")
+            if not isinstance(raw.get("layers"), list):
+                raise SpecError("'layers' must be a list of layer tables")
+            if len(raw["layers"]) > LIMITS.max_layers:
+                raise SpecError(
+                    f"the stack has {len(raw['layers'])} layers; the limit is {LIMITS.max_layers}"
+                )
+            spec = _from_table(cls, raw, "")
             spec.validate()
         except SpecError as e:
             raise SpecError(f"{source}: {e}") from None
@@ -403,137 +305,152 @@ class RunSpec:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:
             raise SpecError(f"{source}: not valid TOML ({e})") from None
+        except RecursionError:
+            raise SpecError(f"{source}: not a run spec (nested too deeply)") from None
+        return cls.from_dict(raw, source)
+
+    @classmethod
+    def from_json(cls, text: str | bytes, source: str = "spec") -> RunSpec:
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise SpecError(f"{source}: not valid JSON ({e})") from None
+        except RecursionError:
+            raise SpecError(f"{source}: not a run spec (nested too deeply)") from None
         return cls.from_dict(raw, source)
 
     @classmethod
     def load(cls, path: str | Path) -> RunSpec:
-        """Read a TOML (or JSON, by suffix) spec file."""
+        """Read a TOML (or JSON, by the ``.json`` suffix) spec file: a regular file of at most
+        :data:`~.registry.LIMITS` ``.max_spec_bytes``."""
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise SpecError(f"{path}: no such file") from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise SpecError(f"{path}: cannot read ({e})") from None
-        if path.suffix == ".json":
-            try:
-                return cls.from_dict(json.loads(text), str(path))
-            except json.JSONDecodeError as e:
-                raise SpecError(f"{path}: not valid JSON ({e})") from None
+            data = read_bytes_limited(path, LIMITS.max_spec_bytes, "run spec")
+            text = data.decode("utf-8")
+        except FileError as e:
+            raise SpecError(str(e)) from None
+        except UnicodeDecodeError:
+            raise SpecError(f"{path}: not a UTF-8 text file") from None
+        if path.suffix.lower() == ".json":
+            return cls.from_json(text, str(path))
         return cls.from_toml(text, str(path))
 
     def to_toml(self) -> str:
         """TOML text that :meth:`from_toml` reads back to an equal spec."""
-        d = self.to_dict()
-        top = ("name", "description", "loss", "init", "epochs", "batch_size", "seed", "device")
-        lines = [f"{k} = {_toml_value(d[k])}" for k in top]
-        for table in ("solver", "data"):
-            lines += ["", f"[{table}]"] + [f"{k} = {_toml_value(v)}" for k, v in d[table].items()]
-        for layer in d["layers"]:
-            lines += ["", "[[layers]]"] + [f"{k} = {_toml_value(v)}" for k, v in layer.items()]
-        return "\n".join(lines) + "\n"
+        return tomli_w.dumps(self.to_dict())
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), allow_nan=False)
 
     def save(self, path: str | Path) -> None:
-        """Write TOML atomically (temporary file in the same folder, then rename)."""
-        atomic_write_text(Path(path), self.to_toml())
+        """Write TOML atomically (see :func:`~.files.write_atomic_bytes`)."""
+        write_atomic_text(path, self.to_toml())
 
     def replace(self, **changes: Any) -> RunSpec:
         return dataclasses.replace(self, **changes)
 
 
-# ---- presets ---------------------------------------------------------------------------
-def preset_names() -> list[str]:
-    """Shipped presets (TOML files in the miniframe.presets package)."""
-    folder = resources.files("miniframe.presets")
-    return sorted(p.name[: -len(".toml")] for p in folder.iterdir() if p.name.endswith(".toml"))
+# ---- parsing, driven by the dataclasses' fields ------------------------------------------------
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
 
 
-def load_preset(name: str) -> RunSpec:
-    """A shipped preset by name; :class:`SpecError` for an unknown one."""
-    names = preset_names()
-    if name not in names:
-        raise SpecError(f"unknown preset {name!r}; choose one of {', '.join(names)}")
-    text = resources.files("miniframe.presets").joinpath(f"{name}.toml").read_text("utf-8")
-    return RunSpec.from_toml(text, source=f"preset {name}")
-
-
-# ---- small helpers ---------------------------------------------------------------------
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write to a temporary file beside ``path``, fsync, then rename over it: a crash leaves
-    either the old file or the new one, never half of one."""
-    write_atomic_bytes(path, text.encode("utf-8"))
-
-
-def write_atomic_bytes(path: Path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _check(p: ParamSpec, value: object, where: str) -> Number:
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        return p.check(value)
+    except ValueError as e:
+        raise SpecError(f"{where}{e}") from None
 
 
-def _norm_kind(v: Any) -> str:
-    if not isinstance(v, str):
-        return repr(v)
-    k = v.strip().lower().replace("-", "_")
-    return {"leakyrelu": "leaky_relu", "lrelu": "leaky_relu"}.get(k, k)
+def _check_name(path: str, value: object) -> None:
+    tables: dict[str, dict[str, Any]] = {
+        "loss": LOSSES, "solver.name": SOLVERS, "init": INITS, "data.name": DATASETS,
+    }  # fmt: skip
+    table = tables[path]
+    if value not in table:
+        what = {"solver.name": "solver", "data.name": "dataset"}.get(path, path)
+        raise SpecError(f"{path}: unknown {what} {show(value)}; choose one of {', '.join(table)}")
 
 
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int | float):
-        return repr(v)
-    if isinstance(v, str):
-        # A JSON string is a valid TOML basic string once DEL (which JSON leaves raw) is escaped.
-        return json.dumps(v, ensure_ascii=False).replace("\x7f", "\\u007f")
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    raise TypeError(f"cannot write {v!r} as TOML")
-
-
-def _table(v: Any, where: str) -> dict[str, Any]:
-    if not isinstance(v, dict):
-        raise SpecError(f"{where} must be a table")
-    return v
-
-
-def _no_extra(d: dict[str, Any], allowed: set[str], source: str, table: str) -> None:
-    extra = set(d) - allowed
+def _from_table(cls: type[Any], raw: object, prefix: str) -> Any:
+    """An instance of the dataclass ``cls`` from the table ``raw``: each field read with its
+    declared type, its default where ``raw`` leaves it out; unknown keys are errors."""
+    where = prefix.rstrip(".") or "spec"
+    if not isinstance(raw, dict):
+        raise SpecError(f"{where}: must be a table, got {show(raw)}")
+    names = {f.name for f in dataclasses.fields(cls)}
+    extra = sorted(k if isinstance(k, str) else show(k) for k in set(raw) - names)
     if extra:
-        raise SpecError(f"{source}: unknown {table} setting(s) {', '.join(sorted(extra))}")
+        raise SpecError(f"unknown setting(s) {', '.join(prefix + k for k in extra)}")
+    hints = typing.get_type_hints(cls)
+    values = {
+        f.name: _convert(raw[f.name], hints[f.name], prefix + f.name)
+        for f in dataclasses.fields(cls)
+        if f.name in raw
+    }
+    return cls(**values)
 
 
-def _num(v: Any, where: str) -> float:
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        raise SpecError(f"{where} must be a number, got {v!r}")
-    return float(v)
+def _convert(value: object, tp: Any, path: str) -> Any:
+    """``value`` read as the type ``tp`` (the field's annotation) at ``path``."""
+    if path in SETTINGS and path != "solver.betas":
+        return _check(SETTINGS[path], value, f"{path}: ")
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise SpecError(f"{path}: must be true or false, got {show(value)}")
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise SpecError(f"{path}: must be a string, got {show(value)}")
+        return value
+    if tp is float or tp is int:  # every number a spec holds has bounds: state them
+        raise TypeError(f"{path}: a number with no entry in registry.SETTINGS")
+    if origin in (types.UnionType, typing.Union) and type(None) in args:
+        inner = next(a for a in args if a is not type(None))
+        return None if value is None else _convert(value, inner, path)
+    if origin is tuple:
+        if not isinstance(value, list | tuple) or len(value) != len(args):
+            raise SpecError(f"{path}: must be a list of {len(args)} numbers, got {show(value)}")
+        p = SETTINGS.get(path)
+        return tuple(
+            _check(p, v, f"{path}[{i}]: ") if p else _convert(v, a, f"{path}[{i}]")
+            for i, (v, a) in enumerate(zip(value, args, strict=True))
+        )
+    if origin is list and args == (LayerSpec,):
+        if not isinstance(value, list):
+            raise SpecError(f"{path}: must be a list of layer tables")
+        return [LayerSpec.from_dict(x, f"layer {i + 1}") for i, x in enumerate(value)]
+    if dataclasses.is_dataclass(tp):
+        return _from_table(tp, value, f"{path}.")
+    raise TypeError(f"no reader for {path} of type {tp!r}")  # a new field needs one
 
 
-def _int(v: Any, where: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise SpecError(f"{where} must be an integer, got {v!r}")
-    return v
+# ---- names that moved ---------------------------------------------------------------------------
+# Other modules used to import these from here; they now live in registry.py, presets.py and
+# files.py. The aliases keep older callers working; import from `miniframe.engine` instead.
+_MOVED: dict[str, tuple[str, str]] = {
+    "load_preset": ("presets", "load_preset"),
+    "preset_names": ("presets", "preset_names"),
+    "atomic_write_text": ("files", "write_atomic_text"),
+    "write_atomic_bytes": ("files", "write_atomic_bytes"),
+}
+_MOVED_TABLES = {
+    "LAYER_KINDS": lambda: tuple(LAYERS),
+    "LAYER_NAMES": lambda: {k: v.title for k, v in LAYERS.items()},
+    "LOSS_NAMES": lambda: tuple(LOSSES),
+    "SOLVER_NAMES": lambda: tuple(SOLVERS),
+    "INIT_NAMES": lambda: tuple(INITS),
+    "DATASET_NAMES": lambda: tuple(DATASETS),
+}
 
 
-def _opt_int(v: Any, where: str) -> int | None:
-    return None if v is None else _int(v, where)
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        module, attr = _MOVED[name]
+        from importlib import import_module
 
-
-def _str(v: Any, where: str) -> str:
-    if not isinstance(v, str):
-        raise SpecError(f"{where} must be a string, got {v!r}")
-    return v
-
-
-def _bool(v: Any, where: str) -> bool:
-    if not isinstance(v, bool):
-        raise SpecError(f"{where} must be true or false, got {v!r}")
-    return v
+        return getattr(import_module(f".{module}", __package__), attr)
+    if name in _MOVED_TABLES:
+        return _MOVED_TABLES[name]()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from .build import build_data, build_loss, build_model, build_optimizer
 from .data import Dataset, centre_inputs
 from .losses import Loss
 from .module import Sequential
@@ -174,10 +175,10 @@ class Run:
     def __init__(self, spec: RunSpec) -> None:
         spec.validate()
         self.spec = spec
-        self.train_data, self.test_data = spec.build_data()
-        self.model = spec.build_model()
-        self.loss = spec.build_loss()
-        self.optimizer = spec.build_optimizer(self.model.param())
+        self.train_data, self.test_data = build_data(spec)
+        self.model = build_model(spec)
+        self.loss = build_loss(spec)
+        self.optimizer = build_optimizer(spec, self.model.param())
         self.trainer = Trainer(
             self.model,
             self.loss,
@@ -194,14 +195,15 @@ class Run:
 
     @classmethod
     def from_checkpoint(cls, path: str | Path) -> Run:
-        """The run a checkpoint describes, its model holding the saved weights (epoch 0 of
-        further training; the solver starts fresh)."""
-        from .checkpoint import load_checkpoint
+        """The run a checkpoint describes, its model holding the saved weights, at the epoch
+        the checkpoint reached (the solver starts fresh)."""
+        from .checkpoint import read_checkpoint
 
-        model, spec = load_checkpoint(path)
-        run = cls(spec)
+        model, info = read_checkpoint(path)
+        run = cls(info.spec)
         for (dst, _), (src, _) in zip(run.model.param(), model.param(), strict=True):
             dst.copy_(src)
+        run.trainer.epoch = info.epoch
         return run
 
     @property

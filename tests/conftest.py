@@ -1,15 +1,25 @@
-"""Shared test set-up: one intra-op thread per test process.
+"""Shared test set-up: one intra-op thread per test process, and an empty user config folder.
 
 The engine's matrices are tiny; with pytest-xdist on two cores, torch's default thread pool per
 worker oversubscribes the CPUs and slows training tests tens of times. Set before torch loads
 (this file imports no torch, so tests that check what gets imported are unaffected).
 """
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 if "torch" in sys.modules:  # loaded early by a plugin: the variables came too late
     sys.modules["torch"].set_num_threads(1)
+
+# The user's own presets must not change what the tests see (a user "quick" would shadow the
+# built-in one): every test run starts with an empty user config folder. Tests that need one
+# point MINIFRAME_CONFIG_DIR at their own.
+_CONFIG = tempfile.mkdtemp(prefix="miniframe-test-config-")
+os.environ["MINIFRAME_CONFIG_DIR"] = _CONFIG
+atexit.register(shutil.rmtree, _CONFIG, ignore_errors=True)

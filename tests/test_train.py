@@ -1,37 +1,25 @@
-"""The training loop, Run, presets and the run spec (round trips and error messages)."""
+"""The training loop and Run (the run spec and presets have their own test files)."""
 
 import dataclasses
-import itertools
-import json
 import math
 
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from miniframe.engine import (
-    SGD,
     Adam,
     CrossEntropyLoss,
-    DataSpec,
     EpochSummary,
     LayerSpec,
-    LeakyReLU,
     Linear,
-    MSELoss,
     ReLU,
     Run,
-    RunSpec,
-    SolverSpec,
-    SpecError,
     Trainer,
+    build_model,
     load_preset,
     make_dataset,
-    preset_names,
     train_spec,
 )
-from miniframe.engine.spec import DATASET_NAMES, INIT_NAMES, LAYER_KINDS
 
 TIMING = ("seconds", "samples_per_s")
 
@@ -49,70 +37,6 @@ def numbers(summaries):
 
 def linear_shapes(model):
     return [(m.in_features, m.out_features) for m in model if isinstance(m, Linear)]
-
-
-# ---- presets --------------------------------------------------------------------------------
-def test_quick_preset_reaches_97_percent():
-    """The full quick preset (200 epochs) classifies the disk at ≥ 97 % test accuracy."""
-    summaries = list(train_spec(load_preset("quick")))
-    assert len(summaries) == 200
-    last = summaries[-1]
-    assert last.status == "finished" and last.epoch == 200
-    assert last.test_acc >= 97.0, last
-    assert last.train_loss < summaries[0].train_loss
-
-
-def test_preset_names():
-    assert {"vanilla", "deep", "quick"} <= set(preset_names())
-    with pytest.raises(SpecError, match="unknown preset"):
-        load_preset("nope")
-
-
-def test_vanilla_preset_is_table_one():
-    spec = load_preset("vanilla")
-    run = Run(spec)
-    kinds = [type(m) for m in run.model]
-    assert kinds == [Linear, ReLU, Linear, ReLU, Linear, ReLU, Linear]
-    assert linear_shapes(run.model) == [(2, 25), (25, 25), (25, 25), (25, 2)]
-    assert isinstance(run.loss, MSELoss)
-    assert type(run.optimizer) is SGD
-    assert run.optimizer.lr == 1e-4
-    assert run.optimizer.momentum == 0 and run.optimizer.weight_decay == 0
-    assert spec.batch_size == 5 and run.trainer.batch_size == 5
-    assert spec.epochs == 200
-    assert spec.init == "normal" and all(
-        m.init == "normal" for m in run.model if hasattr(m, "init")
-    )
-    assert spec.data.name == "disk" and spec.data.n_train == 1000 and spec.data.n_test == 1000
-    assert len(run.train_data) == 1000 and len(run.test_data) == 1000
-
-
-def test_deep_preset_is_table_one():
-    spec = load_preset("deep")
-    run = Run(spec)
-    widths = [2, 10, 50, 100, 100, 50, 10, 2]
-    assert linear_shapes(run.model) == list(itertools.pairwise(widths))
-    mods = list(run.model)
-    assert all(isinstance(m, Linear) for m in mods[::2])
-    assert all(isinstance(m, LeakyReLU) for m in mods[1::2])
-    assert len(mods) == 13
-    assert isinstance(run.loss, CrossEntropyLoss)
-    assert type(run.optimizer) is SGD and run.optimizer.lr == 1e-4
-    assert spec.batch_size == 5 and spec.epochs == 200 and spec.init == "normal"
-
-
-def test_quick_preset_shape():
-    run = Run(load_preset("quick"))
-    assert linear_shapes(run.model) == [(2, 25), (25, 25), (25, 25), (25, 2)]
-    assert isinstance(run.optimizer, Adam)
-
-
-@pytest.mark.parametrize("name", ["vanilla", "deep", "quick"])
-def test_preset_round_trips(name):
-    spec = load_preset(name)
-    assert RunSpec.from_toml(spec.to_toml()) == spec
-    assert RunSpec.from_dict(spec.to_dict()) == spec
-    assert RunSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
 
 
 # ---- the loop -------------------------------------------------------------------------------
@@ -279,7 +203,7 @@ def test_dropout_layers_draw_independent_masks():
         LayerSpec("dropout", p=0.5),
         LayerSpec("linear", 2),
     ]
-    model = small_spec(layers=layers).build_model()
+    model = build_model(small_spec(layers=layers))
     x = torch.ones(16, 8)
     first, second = model[1].forward(x), model[3].forward(x)
     assert not torch.equal(first, second)
@@ -317,225 +241,6 @@ def test_trainer_directly():
     assert summaries[-1].train_loss < summaries[0].train_loss
     with pytest.raises(ValueError):
         Trainer(model, CrossEntropyLoss(), Adam(model.param()), train, test, 0)
-
-
-# ---- spec round trips -----------------------------------------------------------------------
-def spec_strategy():
-    layer = st.one_of(
-        st.builds(LayerSpec, kind=st.sampled_from(["relu", "tanh", "sigmoid", "softmax"])),
-        st.builds(LayerSpec, kind=st.just("leaky_relu"), negative_slope=st.floats(0, 1, width=32)),
-        st.builds(LayerSpec, kind=st.just("dropout"), p=st.floats(0, 0.95)),
-    )
-
-    @st.composite
-    def build(draw):
-        hidden = draw(st.lists(st.integers(1, 64), max_size=4))
-        layers = []
-        width = 2
-        for units in [*hidden, 2]:
-            stated = draw(st.booleans())
-            layers.append(LayerSpec("linear", units, in_features=width if stated else None))
-            width = units
-            layers += draw(st.lists(layer, max_size=2))
-        n_train = draw(st.integers(1, 5000))
-        solver = SolverSpec(
-            name=draw(st.sampled_from(["sgd", "adam"])),
-            lr=draw(st.floats(1e-8, 10)),
-            momentum=draw(st.floats(0, 0.99)),
-            weight_decay=draw(st.floats(0, 1)),
-            betas=(draw(st.floats(0, 0.999)), draw(st.floats(0, 0.999999))),
-        )
-        solver.nesterov = solver.momentum > 0 and draw(st.booleans())
-        return RunSpec(
-            layers=layers,
-            loss=draw(st.sampled_from(["mse", "cross-entropy"])),
-            solver=solver,
-            data=DataSpec(
-                name=draw(st.sampled_from(DATASET_NAMES)),
-                n_train=n_train,
-                n_test=draw(st.integers(1, 5000)),
-                noise=draw(st.floats(0, 1)),
-                center=draw(st.booleans()),
-            ),
-            init=draw(st.sampled_from(INIT_NAMES)),
-            epochs=draw(st.integers(1, 10_000)),
-            batch_size=draw(st.integers(1, n_train)),
-            seed=draw(st.integers(0, 2**31)),
-            name=draw(st.text(max_size=30)),
-            description=draw(st.text(max_size=40)),
-        )
-
-    return build()
-
-
-@settings(max_examples=60, deadline=None)
-@given(spec=spec_strategy())
-def test_spec_round_trips_through_toml_and_dict(spec):
-    spec.validate()
-    assert RunSpec.from_toml(spec.to_toml()) == spec
-    assert RunSpec.from_dict(spec.to_dict()) == spec
-    assert RunSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
-
-
-@pytest.mark.parametrize("text", ["line one\nline two", 'quote " and \\ back', "tab\there"])
-def test_spec_round_trips_awkward_strings(text):
-    spec = small_spec(name=text, description=text)
-    assert RunSpec.from_toml(spec.to_toml()) == spec
-
-
-@pytest.mark.parametrize("text", ["carriage\rreturn", "esc\x1b[0m", "nul\x00", "del\x7f", "\u2028"])
-def test_spec_round_trips_control_characters(text):
-    """to_toml promises text that from_toml reads back: control characters must be escaped."""
-    spec = small_spec(description=text)
-    assert RunSpec.from_toml(spec.to_toml()) == spec
-
-
-def test_spec_save_and_load(tmp_path):
-    spec = load_preset("deep").replace(name="mine", seed=9)
-    path = tmp_path / "sub" / "run.toml"
-    spec.save(path)
-    assert RunSpec.load(path) == spec
-    assert [p.name for p in path.parent.iterdir()] == ["run.toml"]  # no temp files left
-    jpath = tmp_path / "run.json"
-    jpath.write_text(json.dumps(spec.to_dict()), encoding="utf-8")
-    assert RunSpec.load(jpath) == spec
-
-
-def test_spec_load_missing_file(tmp_path):
-    path = tmp_path / "missing.toml"
-    with pytest.raises(SpecError, match="no such file") as info:
-        RunSpec.load(path)
-    assert str(path) in str(info.value)
-
-
-def test_spec_load_bad_json(tmp_path):
-    path = tmp_path / "bad.json"
-    path.write_text("{not json", encoding="utf-8")
-    with pytest.raises(SpecError, match="not valid JSON"):
-        RunSpec.load(path)
-
-
-def test_spec_accepts_layer_type_aliases():
-    spec = RunSpec.from_dict(
-        {
-            "layers": [
-                {"type": "Linear", "units": 4},
-                {"type": "LeakyReLU"},
-                {"type": "linear", "units": 2},
-            ]
-        }
-    )
-    assert [layer.kind for layer in spec.layers] == ["linear", "leaky_relu", "linear"]
-
-
-# ---- spec errors ----------------------------------------------------------------------------
-def table_one_typo_toml():
-    return (
-        load_preset("vanilla")
-        .to_toml()
-        .replace('type = "linear"\nunits = 25', 'type = "linear"\nunits = 25\nin_features = 10', 2)
-    )
-
-
-def test_mismatching_in_features_names_the_layer():
-    """Table I's 'Linear(10, 25)' after a 25-unit layer is caught, naming layer 3."""
-    text = table_one_typo_toml()
-    assert text.count("in_features = 10") == 2
-    with pytest.raises(SpecError) as info:
-        RunSpec.from_toml(text, source="table.toml")
-    msg = str(info.value)
-    assert "table.toml" in msg
-    assert "layer 1" in msg and "Linear(10, 25)" in msg and "produces 2" in msg
-
-
-def test_mismatching_in_features_second_linear():
-    layers = [
-        {"type": "linear", "units": 25},
-        {"type": "relu"},
-        {"type": "linear", "units": 25, "in_features": 10},
-        {"type": "linear", "units": 2},
-    ]
-    with pytest.raises(SpecError) as info:
-        RunSpec.from_dict({"layers": layers})
-    msg = str(info.value)
-    assert "layer 3" in msg and "Linear(10, 25)" in msg and "25" in msg
-
-
-def test_last_linear_must_output_two_classes():
-    layers = [{"type": "linear", "units": 25}, {"type": "relu"}, {"type": "linear", "units": 3}]
-    with pytest.raises(SpecError, match=r"layer 3.*3 values.*2 classes"):
-        RunSpec.from_dict({"layers": layers})
-
-
-@pytest.mark.parametrize(
-    ("raw", "match"),
-    [
-        ({"layers": []}, "empty"),
-        ({"layers": [{"type": "relu"}]}, "no Linear"),
-        ({"layers": [{"type": "conv", "units": 2}]}, "unknown layer type"),
-        ({"layers": [{"type": "linear", "units": 0}]}, "units"),
-        ({"layers": [{"type": "linear", "units": 2, "size": 3}]}, r"unknown key.*size"),
-        ({"layers": [{"type": "linear", "units": 2}], "colour": "red"}, "unknown setting.*colour"),
-        ({"layers": [{"type": "linear", "units": 2}], "solver": {"lrate": 1}}, "solver.*lrate"),
-        ({"layers": [{"type": "linear", "units": 2}], "data": {"size": 1}}, "data.*size"),
-        ({"layers": [{"type": "linear", "units": 2}], "epochs": "ten"}, "epochs"),
-        ({"layers": [{"type": "linear", "units": 2}], "epochs": 0}, "epochs"),
-        ({"layers": [{"type": "linear", "units": 2}], "batch_size": 2000}, "batch size 2000"),
-        ({"layers": [{"type": "linear", "units": 2}], "loss": "hinge"}, "unknown loss"),
-        ({"layers": [{"type": "linear", "units": 2}], "init": "zeros"}, "unknown init"),
-        ({"layers": [{"type": "linear", "units": 2}], "seed": -1}, "seed"),
-        ({"layers": [{"type": "linear", "units": 2}], "device": "tpu"}, "device"),
-        ({"layers": [{"type": "linear", "units": 2}], "solver": {"lr": 0}}, "learning rate"),
-        ({"layers": [{"type": "linear", "units": 2}], "solver": {"name": "rmsprop"}}, "solver"),
-        ({"layers": [{"type": "linear", "units": 2}], "solver": {"momentum": 1.0}}, "momentum"),
-        ({"layers": [{"type": "linear", "units": 2}], "solver": {"nesterov": True}}, "Nesterov"),
-        ({"layers": [{"type": "linear", "units": 2}], "solver": {"betas": [0.9]}}, "betas"),
-        ({"layers": [{"type": "linear", "units": 2}], "data": {"name": "iris"}}, "dataset"),
-        ({"layers": [{"type": "linear", "units": 2}], "data": {"n_train": 0}}, "n_train"),
-        ({"layers": [{"type": "linear", "units": 2}], "data": {"noise": -1}}, "noise"),
-        ({"layers": [{"type": "linear", "units": 2}, {"type": "dropout", "p": 1}]}, "dropout"),
-        (
-            {
-                "layers": [
-                    {"type": "linear", "units": 2},
-                    {"type": "leaky_relu", "negative_slope": -1},
-                ]
-            },
-            "negative slope",
-        ),
-        ({"layers": "linear"}, "layers"),
-        ([1, 2], "table"),
-    ],
-)
-def test_bad_specs_raise_spec_error(raw, match):
-    with pytest.raises(SpecError, match=match):
-        RunSpec.from_dict(raw, source="my.toml")
-
-
-def test_batch_size_larger_than_training_set():
-    spec = small_spec(batch_size=201)
-    with pytest.raises(SpecError, match=r"batch size 201.*\(200\)"):
-        spec.validate()
-    with pytest.raises(SpecError):
-        Run(spec)
-
-
-def test_bad_toml():
-    with pytest.raises(SpecError, match="not valid TOML") as info:
-        RunSpec.from_toml("name = [unclosed", source="broken.toml")
-    assert "broken.toml" in str(info.value)
-
-
-def test_spec_error_is_a_value_error():
-    assert issubclass(SpecError, ValueError)
-
-
-def test_layer_kinds_all_build():
-    layers = [LayerSpec(k, 3) if k == "linear" else LayerSpec(k) for k in LAYER_KINDS]
-    spec = small_spec(layers=[*layers, LayerSpec("linear", 2)])
-    model = spec.build_model()
-    assert len(model) == len(LAYER_KINDS) + 1
-    assert model.forward(torch.zeros(4, 2)).shape == (4, 2)
 
 
 def test_step_epoch_counts_against_the_spec_epochs():

@@ -1,0 +1,373 @@
+"""The one table of every kind the engine knows, and the limits every entry point applies.
+
+Layer kinds, losses, solvers, weight inits and datasets are each described here once: name,
+title, parameters (type, default, bounds and a parser), the engine class that implements them
+and the torch.nn / torch.optim class the benchmark mirrors them with. Spec validation, the
+builders, the CLI's choices, the trainer's menus and dialogs and the benchmark all read these
+tables, so adding a layer kind means one entry here and one class in ``layers.py``.
+
+:data:`LIMITS` is the one set of sizes and ranges that specs, config files, checkpoints, CLI
+flags and the trainer's fields all accept: a 1 KB file cannot ask for 8 GB.
+
+This module imports only the standard library (no torch): the terminal trainer reads it before
+torch has loaded.
+"""
+
+from __future__ import annotations
+
+import math
+import reprlib
+from dataclasses import dataclass
+
+Number = int | float
+
+#: The task: points in the plane, two classes.
+N_INPUTS = 2
+N_CLASSES = 2
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Sizes and ranges accepted everywhere (spec validation, CLI, trainer, files)."""
+
+    #: Units of one Linear. 4096² float32 weights are 64 MiB, already far beyond what a
+    #: two-input toy task needs; the trainer's field always had this cap.
+    max_units: int = 4096
+    #: Layers in a stack (Linear and activations together).
+    max_layers: int = 64
+    #: Parameters in the whole network: 80 MB of float32 weights, ~320 MB with gradients and
+    #: Adam's two moments. Admits one 4096 × 4096 hidden layer, not a stack of them.
+    max_params: int = 20_000_000
+    #: Points in a train or test set, a batch, ``evaluate --n``: 10⁷ points are 80 MB of inputs
+    #: and 80 MB of int64 labels, per set.
+    max_samples: int = 10_000_000
+    #: Epochs of one run: a bound, not a budget (a million tiny epochs is still hours).
+    max_epochs: int = 1_000_000
+    #: Seeds: the data of a run are drawn with seeds 2·seed and 2·seed + 1, which must stay
+    #: below 2**63 (torch's generator takes a signed 64-bit seed).
+    max_seed: int = 2**62 - 1
+    #: Learning rate: finite, > 0 and at most this, so lr, lr·λ and Adam's lr/(1 − β₁ᵗ) stay far
+    #: inside float32 (≈ 3.4e38) on the first step. Larger rates only diverge, which training
+    #: reports; it no longer crashes converting the rate.
+    max_lr: float = 1e6
+    #: Other real coefficients with no natural upper end (weight decay, LeakyReLU slope, input
+    #: noise): the same reasoning as the learning rate.
+    max_coefficient: float = 1e6
+    #: torch intra-op threads: far above any core count here; 10⁵ made libgomp run out of memory.
+    max_threads: int = 256
+    #: Seeds trained by ``miniframe reproduce`` (each one a replica held in memory at once).
+    max_seeds: int = 1000
+    #: A run spec, config or preset file (the shipped presets are ~1.5 KB; a 64-layer spec ~5 KB).
+    max_spec_bytes: int = 1 << 20
+
+    @property
+    def max_header_bytes(self) -> int:
+        """A checkpoint's JSON header: the spec plus one short entry per tensor."""
+        return self.max_spec_bytes + 64 * 1024
+
+    @property
+    def max_checkpoint_bytes(self) -> int:
+        """A checkpoint: the 8-byte header length, the header, 4 bytes per float32 parameter."""
+        return 8 + self.max_header_bytes + 4 * self.max_params
+
+
+LIMITS = Limits()
+
+_short = reprlib.Repr()
+_short.maxstring = 60
+_short.maxother = 60
+_short.maxlevel = 3
+
+
+def show(value: object) -> str:
+    """``repr(value)``, cut short: messages quote what was given, never megabytes of it."""
+    return _short.repr(value)
+
+
+def _fmt(v: Number) -> str:
+    return str(v) if isinstance(v, int) else f"{v:g}"
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One number a user sets: a layer parameter, a spec setting or a command-line option.
+
+    ``type`` is int or float; the value must lie between ``low`` and ``high`` (excluded when
+    ``low_open`` / ``high_open``). ``default`` is the value offered in a menu or dialog (None:
+    the owning dataclass states the default). ``editable``: offered in the trainer's layer dialog.
+    """
+
+    name: str
+    label: str
+    type: type[int] | type[float]
+    low: Number
+    high: Number
+    default: Number | None = None
+    low_open: bool = False
+    high_open: bool = False
+    editable: bool = True
+
+    def interval(self) -> str:
+        """The accepted range in interval notation: ``[0, 1)``, ``(0, 1e+06]``, ``[1, 4096]``."""
+        left = "(" if self.low_open else "["
+        right = ")" if self.high_open else "]"
+        return f"{left}{_fmt(self.low)}, {_fmt(self.high)}{right}"
+
+    def _range_error(self, value: Number) -> str:
+        """What the bounds say, from the side ``value`` missed (unit intervals in full)."""
+        if self.high_open:  # [0, 1) and the like: the whole interval is the clearest
+            return f"in {self.interval()}"
+        if value < self.low or (value == self.low and self.low_open):
+            if self.low_open and self.low == 0:
+                return "a positive number"
+            return f"{'>' if self.low_open else '≥'} {_fmt(self.low)}"
+        return f"{'<' if self.high_open else '≤'} {_fmt(self.high)}"
+
+    def check(self, value: object) -> Number:
+        """``value`` as this parameter's type if it is one and in range; else ValueError."""
+        if self.type is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{self.label} must be a whole number, got {show(value)}")
+            number: Number = value
+        else:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"{self.label} must be a number, got {show(value)}")
+            try:
+                number = float(value)
+            except OverflowError:  # an int beyond any float
+                raise ValueError(f"{self.label} must be {self._range_error(math.inf)}") from None
+            if not math.isfinite(number):
+                raise ValueError(f"{self.label} must be a finite number, got {value}")
+        lo_ok = number > self.low if self.low_open else number >= self.low
+        hi_ok = number < self.high if self.high_open else number <= self.high
+        if not (lo_ok and hi_ok):
+            raise ValueError(f"{self.label} must be {self._range_error(number)}, got {show(value)}")
+        return number
+
+    def parse(self, text: str) -> Number:
+        """Text typed by a user (a CLI flag, a trainer field): ValueError says what is wrong."""
+        text = text.strip()
+        if not text:
+            raise ValueError(f"{self.label}: required")
+        noun = "a whole number" if self.type is int else "a number"
+        # int() and float() accept "1_000": a typo like 1_0 must not silently become 10.
+        try:
+            if "_" in text:
+                raise ValueError(text)
+            value: Number = self.type(text)
+        except ValueError:
+            raise ValueError(f"{self.label}: {show(text)} is not {noun}") from None
+        return self.check(value)
+
+
+# ---- layers ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LayerKind:
+    """A layer kind: what the spec calls it, what it shows as, what it builds.
+
+    ``engine_class`` names the class in :mod:`miniframe.engine.layers`; ``torch_class`` the
+    torch.nn class the benchmark mirrors it with (called with the parameters by name, plus
+    ``torch_kwargs``). ``has_weights``: a Linear (weights and bias; sets the width).
+    ``elementwise``: acts on each number alone, so one module serves stacked replicas.
+    ``stochastic``: draws random masks, from its own generator.
+    """
+
+    name: str
+    title: str
+    engine_class: str
+    torch_class: str
+    params: tuple[ParamSpec, ...] = ()
+    has_weights: bool = False
+    elementwise: bool = False
+    stochastic: bool = False
+    torch_kwargs: tuple[tuple[str, object], ...] = ()
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def param(self) -> ParamSpec | None:
+        """The parameter the trainer's dialog asks for (None: the kind has none)."""
+        return next((p for p in self.params if p.editable), None)
+
+    def param_named(self, name: str) -> ParamSpec:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(f"{self.name} has no parameter {name!r}")
+
+    @property
+    def menu_label(self) -> str:
+        """The trainer's menu entry: ``Linear (units)``, ``ReLU``."""
+        p = self.param
+        return self.title if p is None else f"{self.title} ({p.label})"
+
+
+_UNITS = ParamSpec("units", "units", int, 1, LIMITS.max_units, default=25)
+_IN_FEATURES = ParamSpec("in_features", "in_features", int, 1, LIMITS.max_units, editable=False)
+_SLOPE = ParamSpec("negative_slope", "slope", float, 0.0, LIMITS.max_coefficient, default=0.01)
+_DROP_P = ParamSpec("p", "p", float, 0.0, 1.0, default=0.5, high_open=True)
+
+LAYERS: dict[str, LayerKind] = {
+    k.name: k
+    for k in (
+        LayerKind("linear", "Linear", "Linear", "Linear", (_UNITS, _IN_FEATURES), has_weights=True),
+        LayerKind("relu", "ReLU", "ReLU", "ReLU", elementwise=True),
+        LayerKind(
+            "leaky_relu",
+            "LeakyReLU",
+            "LeakyReLU",
+            "LeakyReLU",
+            (_SLOPE,),
+            elementwise=True,
+            aliases=("leakyrelu", "lrelu"),
+        ),
+        LayerKind("tanh", "Tanh", "Tanh", "Tanh", elementwise=True),
+        LayerKind("sigmoid", "Sigmoid", "Sigmoid", "Sigmoid", elementwise=True),
+        LayerKind("softmax", "Softmax", "Softmax", "Softmax", torch_kwargs=(("dim", 1),)),
+        LayerKind("dropout", "Dropout", "Dropout", "Dropout", (_DROP_P,), stochastic=True),
+    )
+}
+
+#: Every parameter name any layer kind takes: the per-layer fields of a spec.
+LAYER_PARAMS: tuple[str, ...] = tuple(
+    dict.fromkeys(p.name for k in LAYERS.values() for p in k.params)
+)
+
+
+def layer_kind(name: object) -> LayerKind | None:
+    """The kind a spec names (case, ``-`` vs ``_`` and aliases forgiven), or None."""
+    if not isinstance(name, str):
+        return None
+    key = name.strip().lower().replace("-", "_")
+    for kind in LAYERS.values():
+        if key == kind.name or key in kind.aliases:
+            return kind
+    return None
+
+
+# ---- losses, solvers, inits, datasets ----------------------------------------------------------
+@dataclass(frozen=True)
+class LossKind:
+    """A loss: ``one_hot_target`` when the torch mirror compares against one-hot rows."""
+
+    name: str
+    title: str
+    engine_class: str
+    torch_class: str
+    one_hot_target: bool
+
+
+@dataclass(frozen=True)
+class SolverKind:
+    """A solver: ``settings`` are the SolverSpec fields it is constructed with (by name, the
+    same for the engine class and the torch.optim mirror)."""
+
+    name: str
+    title: str
+    engine_class: str
+    torch_class: str
+    settings: tuple[str, ...]
+
+    @property
+    def has_momentum(self) -> bool:
+        return "momentum" in self.settings
+
+
+@dataclass(frozen=True)
+class InitKind:
+    name: str
+    title: str
+    formula: str
+
+
+@dataclass(frozen=True)
+class DatasetKind:
+    """A toy dataset; ``builder`` names its function in :mod:`miniframe.engine.data`."""
+
+    name: str
+    title: str
+    builder: str
+    description: str
+
+
+LOSSES: dict[str, LossKind] = {
+    k.name: k
+    for k in (
+        LossKind("mse", "MSE", "MSELoss", "MSELoss", one_hot_target=True),
+        LossKind(
+            "cross-entropy",
+            "cross-entropy",
+            "CrossEntropyLoss",
+            "CrossEntropyLoss",
+            one_hot_target=False,
+        ),
+    )
+}
+
+SOLVERS: dict[str, SolverKind] = {
+    k.name: k
+    for k in (
+        SolverKind("sgd", "SGD", "SGD", "SGD", ("lr", "momentum", "weight_decay", "nesterov")),
+        SolverKind("adam", "Adam", "Adam", "Adam", ("lr", "betas", "weight_decay")),
+    )
+}
+
+INITS: dict[str, InitKind] = {
+    k.name: k
+    for k in (
+        InitKind("normal", "normal", "N(0, 1), weights and bias (the report's)"),
+        InitKind("uniform", "uniform", "U(±1/√in), torch.nn's default"),
+        InitKind("xavier", "xavier", "N(0, 2/(in+out)), bias 0"),
+        InitKind("he", "he", "N(0, 2/in), bias 0"),
+    )
+}
+
+DATASETS: dict[str, DatasetKind] = {
+    k.name: k
+    for k in (
+        DatasetKind("disk", "disk", "make_disk", "inside a disk of area 1/2 (the report's task)"),
+        DatasetKind("xor", "xor", "make_xor", "the four quadrants, XOR of the signs"),
+        DatasetKind("blobs", "blobs", "make_blobs", "two Gaussian blobs"),
+        DatasetKind("spirals", "spirals", "make_spirals", "two interleaved spirals"),
+        DatasetKind("moons", "moons", "make_moons", "two interleaving half circles"),
+    )
+}
+
+DEVICES = ("cpu", "cuda")  # and "cuda:N"
+
+
+def is_device(name: object) -> bool:
+    """``cpu``, ``cuda`` or ``cuda:N``."""
+    if not isinstance(name, str):
+        return False
+    if name in DEVICES:
+        return True
+    head, _, index = name.partition(":")
+    return head == "cuda" and index.isdigit() and len(index) <= 3
+
+
+# ---- numbers a user sets -----------------------------------------------------------------------
+#: Spec settings by their path in a spec (``solver.lr``): the spec dataclasses state the
+#: defaults, these what is accepted. Validation, CLI flags and the trainer's fields use them.
+SETTINGS: dict[str, ParamSpec] = {
+    "solver.lr": ParamSpec("lr", "learning rate", float, 0.0, LIMITS.max_lr, low_open=True),
+    "solver.momentum": ParamSpec("momentum", "momentum", float, 0.0, 1.0, high_open=True),
+    "solver.weight_decay": ParamSpec(
+        "weight_decay", "weight decay", float, 0.0, LIMITS.max_coefficient
+    ),
+    "solver.betas": ParamSpec("betas", "Adam beta", float, 0.0, 1.0, high_open=True),
+    "data.n_train": ParamSpec("n_train", "train size", int, 1, LIMITS.max_samples),
+    "data.n_test": ParamSpec("n_test", "test size", int, 1, LIMITS.max_samples),
+    "data.noise": ParamSpec("noise", "noise", float, 0.0, LIMITS.max_coefficient),
+    "epochs": ParamSpec("epochs", "epochs", int, 1, LIMITS.max_epochs),
+    "batch_size": ParamSpec("batch_size", "batch size", int, 1, LIMITS.max_samples),
+    "seed": ParamSpec("seed", "seed", int, 0, LIMITS.max_seed),
+}
+
+#: Numbers the command line takes that are not spec settings.
+OPTIONS: dict[str, ParamSpec] = {
+    "threads": ParamSpec("threads", "threads", int, 1, LIMITS.max_threads),
+    "jobs": ParamSpec("jobs", "jobs", int, 1, LIMITS.max_threads),
+    "seeds": ParamSpec("seeds", "seeds", int, 1, LIMITS.max_seeds),
+    "every": ParamSpec("every", "every", int, 1, LIMITS.max_epochs),
+    "samples": ParamSpec("n", "number of points", int, 1, LIMITS.max_samples),
+}
