@@ -1,108 +1,268 @@
-"""Checkpoints: a trained model and its run spec in one safetensors file.
+"""Checkpoints: a trained model, its run spec and its epoch in one safetensors file.
 
 Tensors are stored as ``layers.{i}.weight`` / ``layers.{i}.bias`` (i = position in the
-Sequential); the spec travels as JSON in the file's metadata. safetensors holds raw bytes and a
-JSON header, so loading never unpickles (no code runs from a file), and the round trip is
-bit-exact. Writes go to a temporary file that is then renamed over the target, so a crash never
-leaves a half-written checkpoint in place of a good one.
+Sequential); the spec travels as JSON in the file's metadata, with the epoch reached and a
+SHA-256 checksum. safetensors holds raw bytes and a JSON header, so loading never unpickles (no
+code runs from a file), and the round trip is bit-exact. Writes are atomic
+(:func:`~.files.write_atomic_bytes`): a crash never leaves half a checkpoint in place of one.
+
+A file is checked before anything is allocated for it: its size against
+:data:`~.registry.LIMITS`, its spec (whose limits bound the model), every tensor's name, dtype,
+shape and position against that spec, and the checksum, which covers the spec, the epoch and
+every tensor byte (a flipped byte anywhere in them is caught). :func:`inspect_checkpoint` does
+all of that without torch, so the trainer can refuse a bad file before its screen is drawn;
+:func:`load_checkpoint` then builds the model (torch is imported there, not at module import).
+
+Version 1 files (miniframe 0.1, no epoch, no checksum) still load, with an
+:class:`UnverifiedCheckpointWarning`: they cannot be verified, and saving them again adds the
+checksum.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import struct
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from safetensors import SafetensorError
-from safetensors.torch import load as st_load
-from safetensors.torch import save as st_save
+from .files import FileError, read_bytes_limited, write_atomic_bytes
+from .registry import LAYERS, LIMITS
+from .spec import RunSpec, SpecError
 
-from .module import Sequential
-from .spec import RunSpec, SpecError, write_atomic_bytes
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from .module import Sequential
 
 FORMAT = "miniframe-checkpoint"
-VERSION = "1"
+VERSION = "2"  # 2: epoch and sha256 in the metadata
+UNVERIFIED_VERSIONS = ("1",)
+_DTYPES = {"F32": "float32", "F64": "float64", "F16": "float16", "BF16": "bfloat16",
+           "I64": "int64", "I32": "int32", "U8": "uint8", "BOOL": "bool"}  # fmt: skip
 
 
 class CheckpointError(ValueError):
     """A file that is not a readable miniframe checkpoint; the message says why."""
 
 
-def save_checkpoint(path: str | Path, model: Sequential, spec: RunSpec) -> None:
-    """Write ``model``'s parameters and ``spec`` to ``path`` atomically."""
-    tensors = {}
+class UnverifiedCheckpointWarning(UserWarning):
+    """A checkpoint saved without a checksum (version 1): loaded, but not verified."""
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """What a checkpoint holds, verified: its spec, the epoch it reached, its format version;
+    ``verified`` is False only for a version-1 file (no checksum to check)."""
+
+    path: Path
+    spec: RunSpec
+    epoch: int
+    version: str
+    verified: bool
+    n_params: int
+    size: int
+
+
+def tensor_shapes(spec: RunSpec) -> dict[str, tuple[int, ...]]:
+    """The tensors a checkpoint of ``spec`` holds, by name, with their shapes."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    for i, (layer, (w_in, w_out)) in enumerate(zip(spec.layers, spec.layer_widths(), strict=True)):
+        if LAYERS[layer.kind].has_weights:
+            shapes[f"layers.{i}.weight"] = (w_out, w_in)
+            shapes[f"layers.{i}.bias"] = (w_out,)
+    return shapes
+
+
+def state_dict(model: Sequential) -> dict[str, Tensor]:
+    """The model's parameters by checkpoint name (the very tensors, not copies)."""
+    out = {}
     for i, m in enumerate(model):
         for name in ("weight", "bias"):
             t = getattr(m, name, None)
             if t is not None:
-                tensors[f"layers.{i}.{name}"] = t.detach().cpu().contiguous()
-    meta = {"format": FORMAT, "version": VERSION, "spec": json.dumps(spec.to_dict())}
-    write_atomic_bytes(Path(path), st_save(tensors, metadata=meta))
+                out[f"layers.{i}.{name}"] = t
+    return out
 
 
-def load_checkpoint(path: str | Path) -> tuple[Sequential, RunSpec]:
-    """Rebuild the model from the stored spec and copy the stored parameters into it."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: no such file") from None
-    except OSError as e:
-        raise CheckpointError(f"{path}: cannot read ({e.strerror or e})") from None
-    meta = _read_metadata(path, data)
-    if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: a safetensors file, but not a miniframe checkpoint")
-    if meta.get("version") != VERSION:
-        raise CheckpointError(f"{path}: checkpoint version {meta.get('version')!r} unsupported")
-    try:
-        spec = RunSpec.from_dict(json.loads(meta.get("spec", "")), source=f"{path} (spec)")
-    except json.JSONDecodeError:
-        raise CheckpointError(f"{path}: the stored run spec is not valid JSON") from None
-    except SpecError as e:
-        raise CheckpointError(str(e)) from None
+def _checksum(spec_json: str, epoch: int, tensors: dict[str, memoryview]) -> str:
+    """SHA-256 over the spec text, the epoch, and each tensor's name and bytes (by name)."""
+    h = hashlib.sha256()
+    h.update(spec_json.encode("utf-8") + b"\0" + str(epoch).encode() + b"\0")
+    for name in sorted(tensors):
+        h.update(name.encode() + b"\0")
+        h.update(tensors[name])
+    return h.hexdigest()
+
+
+# ---- saving -----------------------------------------------------------------------------------
+def save_checkpoint(path: str | Path, model: Sequential, spec: RunSpec, *, epoch: int = 0) -> None:
+    """Write ``model``'s parameters, ``spec`` and the ``epoch`` reached to ``path`` atomically."""
+    from safetensors.torch import save as st_save
+
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise ValueError(f"epoch must be a whole number ≥ 0, got {epoch!r}")
+    tensors = {k: t.detach().cpu().contiguous() for k, t in state_dict(model).items()}
+    spec_json = json.dumps(spec.to_dict(), allow_nan=False)
+    meta = {"format": FORMAT, "version": VERSION, "spec": spec_json, "epoch": str(epoch)}
+    # The checksum covers the tensor bytes as stored: serialise once to read them back from
+    # the file layout, then again with the checksum in the header (the data part is the same).
+    draft = st_save(tensors, metadata=meta)
+    header, offset = _header(Path(path), draft)
+    meta["sha256"] = _checksum(spec_json, epoch, _tensor_bytes(draft, header, offset))
+    write_atomic_bytes(path, st_save(tensors, metadata=meta))
+
+
+# ---- reading ----------------------------------------------------------------------------------
+def inspect_checkpoint(path: str | Path) -> CheckpointInfo:
+    """Read and verify a checkpoint without torch: CheckpointError says what is wrong."""
+    return _inspect(Path(path))[0]
+
+
+def read_checkpoint(path: str | Path) -> tuple[Sequential, CheckpointInfo]:
+    """The stored model (on the CPU) and what :func:`inspect_checkpoint` says of the file."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load as st_load
+
+    from .build import build_model
+
+    info, data = _inspect(Path(path))
     try:
         tensors = st_load(data)
     except (SafetensorError, ValueError, RuntimeError) as e:
         raise CheckpointError(f"{path}: corrupt tensor data ({e})") from None
-    model = spec.replace(device="cpu").build_model()
-    expected = {}
-    for i, m in enumerate(model):
-        for name in ("weight", "bias"):
-            t = getattr(m, name, None)
-            if t is not None:
-                expected[f"layers.{i}.{name}"] = t
-    if set(expected) != set(tensors):
-        missing = sorted(set(expected) - set(tensors))
-        extra = sorted(set(tensors) - set(expected))
-        raise CheckpointError(
-            f"{path}: tensors do not match the stored layer stack "
-            f"(missing {missing or 'none'}, unexpected {extra or 'none'})"
-        )
-    for key, target in expected.items():
+    model = build_model(info.spec.replace(device="cpu"))
+    for key, target in state_dict(model).items():
         src = tensors[key]
-        if src.shape != target.shape or src.dtype != target.dtype:
-            raise CheckpointError(
-                f"{path}: {key} has shape {tuple(src.shape)} {src.dtype}, "
-                f"expected {tuple(target.shape)} {target.dtype}"
-            )
+        if src.shape != target.shape or src.dtype != target.dtype:  # checked from the header
+            raise CheckpointError(f"{path}: {key} does not match its header")
         target.copy_(src)
-    return model, spec
+    if not info.verified:
+        warnings.warn(
+            UnverifiedCheckpointWarning(
+                f"{path}: saved without a checksum (checkpoint version {info.version}), so its "
+                "tensors cannot be verified; save it again to add one"
+            ),
+            stacklevel=2,
+        )
+    return model, info
 
 
-def _read_metadata(path: Path, data: bytes) -> dict[str, str]:
-    """The safetensors header: 8-byte little-endian length, then that many bytes of JSON."""
+def load_checkpoint(path: str | Path) -> tuple[Sequential, RunSpec]:
+    """Rebuild the model from the stored spec, with the stored parameters in it."""
+    model, info = read_checkpoint(path)
+    return model, info.spec
+
+
+def _inspect(path: Path) -> tuple[CheckpointInfo, bytes]:
+    try:
+        data = read_bytes_limited(path, LIMITS.max_checkpoint_bytes, "checkpoint")
+    except FileError as e:
+        raise CheckpointError(str(e)) from None
+    header, offset = _header(path, data)
+    meta = header.pop("__metadata__", None)
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: a safetensors file, but not a miniframe checkpoint")
+    version = meta.get("version")
+    if version != VERSION and version not in UNVERIFIED_VERSIONS:
+        raise CheckpointError(f"{path}: checkpoint version {str(version)[:20]!r} unsupported")
+    spec_json = meta.get("spec")
+    if not isinstance(spec_json, str):
+        raise CheckpointError(f"{path}: the stored run spec is not JSON text")
+    try:
+        spec = RunSpec.from_json(spec_json, source=f"{path} (spec)")
+    except SpecError as e:
+        raise CheckpointError(str(e)) from None
+    epoch = 0
+    if version == VERSION:
+        text = meta.get("epoch")
+        if not (isinstance(text, str) and text.isdigit() and len(text) <= 12):
+            raise CheckpointError(f"{path}: the stored epoch is not a whole number")
+        epoch = int(text)
+    _check_tensors(path, header, spec, len(data) - offset)
+    verified = False
+    if version == VERSION:
+        stored = meta.get("sha256")
+        actual = _checksum(spec_json, epoch, _tensor_bytes(data, header, offset))
+        if stored != actual:
+            raise CheckpointError(
+                f"{path}: the checksum does not match: the file is corrupt (or was edited)"
+            )
+        verified = True
+    n_params = sum(math.prod(e["shape"]) for e in header.values())
+    info = CheckpointInfo(path, spec, epoch, str(version), verified, n_params, len(data))
+    return info, data
+
+
+def _header(path: Path, data: bytes) -> tuple[dict[str, Any], int]:
+    """The safetensors header (8-byte little-endian length, then that much JSON) and the
+    offset at which the tensor data starts."""
     if len(data) < 8:
         raise CheckpointError(f"{path}: too short to be a checkpoint ({len(data)} bytes)")
     (n,) = struct.unpack("<Q", data[:8])
+    if n > LIMITS.max_header_bytes:
+        raise CheckpointError(f"{path}: not a checkpoint (a header of {n:,} bytes)")
     if n > len(data) - 8:
         raise CheckpointError(f"{path}: truncated or not a safetensors file (bad header length)")
     try:
         header = json.loads(data[8 : 8 + n].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise CheckpointError(f"{path}: corrupt header (not a safetensors file?)") from None
+    except RecursionError:
+        raise CheckpointError(f"{path}: corrupt header (nested too deeply)") from None
     if not isinstance(header, dict):
         raise CheckpointError(f"{path}: corrupt header")
-    meta = header.get("__metadata__") or {}
-    if not isinstance(meta, dict):
-        raise CheckpointError(f"{path}: corrupt metadata")
-    return meta
+    return header, 8 + n
+
+
+def _check_tensors(path: Path, header: dict[str, Any], spec: RunSpec, data_len: int) -> None:
+    """Every tensor the spec implies, and no other, with its dtype, shape and a place in the
+    data that together tile it exactly: checked before anything is allocated."""
+    expected = tensor_shapes(spec)
+    if set(expected) != set(header):
+        missing = sorted(set(expected) - set(header))
+        extra = sorted(str(k)[:60] for k in set(header) - set(expected))[:10]
+        raise CheckpointError(
+            f"{path}: tensors do not match the stored layer stack "
+            f"(missing {missing or 'none'}, unexpected {extra or 'none'})"
+        )
+    spans = []
+    for key, shape in expected.items():
+        entry = header[key]
+        if not isinstance(entry, dict):
+            raise CheckpointError(f"{path}: corrupt header entry for {key}")
+        dtype, stored, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
+        if not (isinstance(stored, list) and all(type(d) is int and d >= 0 for d in stored)):
+            raise CheckpointError(f"{path}: corrupt shape for {key}")
+        if dtype != "F32" or tuple(stored) != shape:
+            name = _DTYPES.get(str(dtype), str(dtype)[:20])
+            raise CheckpointError(
+                f"{path}: {key} has shape {tuple(stored)} {name}, expected {shape} float32"
+            )
+        if not (
+            isinstance(offsets, list)
+            and len(offsets) == 2
+            and all(type(o) is int for o in offsets)
+            and offsets[1] - offsets[0] == 4 * math.prod(shape)
+        ):
+            raise CheckpointError(f"{path}: corrupt data offsets for {key}")
+        spans.append((offsets[0], offsets[1]))
+    end = 0
+    for begin, stop in sorted(spans):
+        if begin != end:
+            raise CheckpointError(f"{path}: corrupt data offsets (gap or overlap at {begin})")
+        end = stop
+    if end != data_len:
+        raise CheckpointError(f"{path}: truncated or padded tensor data")
+
+
+def _tensor_bytes(data: bytes, header: dict[str, Any], offset: int) -> dict[str, memoryview]:
+    view = memoryview(data)
+    return {
+        k: view[offset + e["data_offsets"][0] : offset + e["data_offsets"][1]]
+        for k, e in header.items()
+        if k != "__metadata__"
+    }
