@@ -24,14 +24,23 @@ import gc
 import platform
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
 
-from miniframe.engine import Dataset, Run, load_preset
-from miniframe.engine.spec import RunSpec
+from miniframe.engine import (
+    LAYERS,
+    LOSSES,
+    SOLVERS,
+    Dataset,
+    Run,
+    RunSpec,
+    build_data,
+    build_model,
+    load_preset,
+)
 
 SIDES = ("engine", "torch", "bare")
 # The weight check trains one epoch per side in float64, from the same start: the deep preset
@@ -39,6 +48,10 @@ SIDES = ("engine", "torch", "bare")
 # summing in another order, into visibly different weights within an epoch, while in float64
 # they stay far below this tolerance. Same work, same weights; then it is timed in float32.
 WEIGHT_RTOL, WEIGHT_ATOL = 1e-6, 1e-6
+
+
+class BenchError(ValueError):
+    """A spec the benchmark cannot compare fairly; the message says why."""
 
 
 # ---- the three trainers --------------------------------------------------------------------
@@ -50,6 +63,9 @@ class EngineSide:
         if dtype != torch.float32:  # the same tensors (the solver holds them), recast
             for p, grad in self.run.model.param():
                 p.data, grad.data = p.data.to(dtype), grad.data.to(dtype)
+            # The solver's state was made for float32 parameters (Adam's moments: lerp_ then
+            # mixes dtypes and fails); start it again for the recast ones.
+            self.run.optimizer.reset_state()
             data = self.run.trainer.train_data
             self.run.trainer.train_data = Dataset(data.x.to(dtype), data.y)
 
@@ -61,51 +77,41 @@ class EngineSide:
 
 
 class TorchSide:
-    """The same network in torch.nn, trained with autograd and torch.optim."""
+    """The same network in torch.nn, trained with autograd and torch.optim: each layer, loss
+    and solver is the torch class its registry entry names, given the same settings."""
 
     def __init__(self, spec: RunSpec, dtype: torch.dtype = torch.float32) -> None:
         import torch.nn as nn
 
-        start = spec.build_model()  # the engine's initial weights: same seed, same draws
-        train, _ = spec.build_data()
+        start = build_model(spec)  # the engine's initial weights: same seed, same draws
+        train, _ = build_data(spec)
         mods: list[nn.Module] = []
         for layer, m in zip(spec.layers, start, strict=True):
-            if layer.kind == "linear":
+            kind = LAYERS[layer.kind]
+            if kind.has_weights:
                 lin = nn.Linear(m.in_features, m.out_features)
                 with torch.no_grad():
                     lin.weight.copy_(m.weight)
                     lin.bias.copy_(m.bias)
                 mods.append(lin)
-            elif layer.kind == "relu":
-                mods.append(nn.ReLU())
-            elif layer.kind == "leaky_relu":
-                mods.append(nn.LeakyReLU(layer.negative_slope))
-            elif layer.kind == "tanh":
-                mods.append(nn.Tanh())
-            elif layer.kind == "sigmoid":
-                mods.append(nn.Sigmoid())
-            elif layer.kind == "softmax":
-                mods.append(nn.Softmax(dim=1))
             else:
-                raise ValueError(f"bench: layer {layer.kind!r} is not supported")
+                cls = getattr(nn, kind.torch_class)
+                mods.append(cls(**layer.params(), **dict(kind.torch_kwargs)))
         self.net = nn.Sequential(*mods).to(dtype)
         self.x = train.x.to(dtype)
-        if spec.loss == "mse":
-            self.loss_fn: nn.Module = nn.MSELoss()
+        loss = LOSSES[spec.loss]
+        self.loss_fn: nn.Module = getattr(nn, loss.torch_class)()
+        if loss.one_hot_target:
             self.y = nn.functional.one_hot(train.y, spec.n_classes).to(dtype)
         else:
-            self.loss_fn = nn.CrossEntropyLoss()
             self.y = train.y
-        s = spec.solver
-        if s.name == "sgd":
-            self.opt: torch.optim.Optimizer = torch.optim.SGD(
-                self.net.parameters(), lr=s.lr, momentum=s.momentum,
-                weight_decay=s.weight_decay, nesterov=s.nesterov,
-            )  # fmt: skip
-        else:
-            self.opt = torch.optim.Adam(
-                self.net.parameters(), lr=s.lr, betas=tuple(s.betas), weight_decay=s.weight_decay
-            )
+        solver = SOLVERS[spec.solver.name]
+        settings: dict[str, Any] = {k: getattr(spec.solver, k) for k in solver.settings}
+        if "betas" in settings:
+            settings["betas"] = tuple(settings["betas"])
+        self.opt: torch.optim.Optimizer = getattr(torch.optim, solver.torch_class)(
+            self.net.parameters(), **settings
+        )
         self.batch_size = spec.batch_size
         self.generator = torch.Generator().manual_seed(spec.seed)  # the Trainer's shuffles
 
@@ -130,8 +136,8 @@ class BareSide:
         s = spec.solver
         if s.name != "sgd" or s.momentum or s.weight_decay:
             raise ValueError("the bare loop does plain SGD only")
-        start = spec.build_model()
-        train, _ = spec.build_data()
+        start = build_model(spec)
+        train, _ = build_data(spec)
         self.W = [m.weight.to(dtype) for m in start if hasattr(m, "weight")]
         self.b = [m.bias.to(dtype) for m in start if hasattr(m, "bias")]
         self.gW = [torch.zeros_like(w) for w in self.W]
@@ -150,10 +156,11 @@ class BareSide:
         self.x = train.x.to(dtype)
         self.y = torch.nn.functional.one_hot(train.y, spec.n_classes).to(dtype)
         self.lr, self.batch_size = s.lr, spec.batch_size
+        self.ones = torch.ones(spec.batch_size, dtype=dtype)
         self.generator = torch.Generator().manual_seed(spec.seed)
 
     def train_epoch(self) -> None:
-        W, b, gW, gb = self.W, self.b, self.gW, self.gb
+        W, b, gW, gb, ones = self.W, self.b, self.gW, self.gb, self.ones
         last, a = len(W) - 1, self.slope
         perm = torch.randperm(len(self.x), generator=self.generator)
         xs, ys = self.x[perm], self.y[perm]
@@ -184,7 +191,7 @@ class BareSide:
                 if i < last:
                     g = g * saved[i].sign() if self.relu else g * saved[i]
                 gW[i].addmm_(g.t(), inputs[i])
-                gb[i].add_(g.sum(0))
+                gb[i].addmv_(g.t(), ones[: g.shape[0]])  # Gᵀ 1, as Linear does
                 g = g.mm(W[i])
             torch._foreach_add_(self.params, self.grads, alpha=-self.lr)
 
@@ -284,6 +291,12 @@ def _close(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
 def bench_case(spec: RunSpec, epochs: int, repeats: int, warmup: int = 1) -> BenchRow:
     """Time one spec: ``warmup`` untimed epochs, then ``repeats`` rounds of ``epochs`` epochs
     per side, the sides' order rotating each round; medians of ms per epoch."""
+    random = [layer.kind for layer in spec.layers if LAYERS[layer.kind].stochastic]
+    if random:
+        raise BenchError(
+            f"{spec.name}: {', '.join(random)} layers draw random masks that torch cannot share, "
+            "so the three trainers would not do the same work; remove them to benchmark"
+        )
     sides: dict[str, Any] = {"engine": EngineSide(spec), "torch": TorchSide(spec)}
     with contextlib.suppress(ValueError):  # a spec the bare loop cannot express: no floor
         sides["bare"] = BareSide(spec)
@@ -318,7 +331,7 @@ def bench_case(spec: RunSpec, epochs: int, repeats: int, warmup: int = 1) -> Ben
 
 
 def run_bench(
-    presets: tuple[str, ...] | list[str] = ("vanilla", "deep"),
+    presets: Sequence[str | RunSpec] = ("vanilla", "deep"),
     batch_sizes: tuple[int, ...] | list[int] = (1, 5, 50, 1000),
     epochs: int = 1,
     repeats: int = 7,
@@ -342,8 +355,9 @@ def run_bench(
     t0 = time.perf_counter()
     rows = []
     try:
-        for name in presets:
-            base = load_preset(name)
+        for preset in presets:
+            base = load_preset(preset) if isinstance(preset, str) else preset
+            name = base.name
             base = base.replace(data=dataclasses.replace(base.data, n_train=n_train))
             for b in batch_sizes:
                 spec = base.replace(batch_size=min(b, n_train))

@@ -9,7 +9,6 @@ import torch
 
 from miniframe.engine import LayerSpec, Run, RunSpec, SolverSpec, load_preset
 from miniframe.engine.replicas import ReplicaTrainer, replica_support
-from miniframe.engine.reproduce import reproduce, train_seeds
 
 
 def small(spec: RunSpec, n: int = 200) -> RunSpec:
@@ -70,31 +69,9 @@ def test_replicas_of_the_deep_preset_start_equal():
         assert rt.history[-1].train_acc[r] == pytest.approx(last.train_acc, abs=1e-9)
 
 
-def test_reproduce_equals_lone_runs_and_prints_table():
-    spec = load_preset("vanilla")
-    result = reproduce(2, presets=("vanilla",), jobs=1, epochs=1)
-    assert set(result.per_seed) == {"vanilla"}
-    for seed in (0, 1):
-        (last,) = Run(spec.replace(seed=seed)).fit(1)
-        assert result.per_seed["vanilla"][seed] == pytest.approx((last.train_acc, last.test_acc))
-    text = result.markdown()
-    assert "| vanilla | 2 | 1 |" in text and "±" in text and "83.8" in text and "80.3" in text
-    assert result.wall_seconds > 0
-
-
-def test_unsupported_layers_fall_back_to_lone_runs(monkeypatch):
+def test_unsupported_layers_are_refused():
     spec = small(load_preset("vanilla"), n=50)
     spec.layers.insert(1, LayerSpec("dropout", p=0.2))
     assert replica_support(spec) is not None
     with pytest.raises(ValueError, match="dropout"):
         ReplicaTrainer(spec, [0])
-    monkeypatch.setattr("miniframe.engine.spec.load_preset", lambda name: spec)
-    out = train_seeds("whatever", [0, 1], epochs=1)
-    for seed in (0, 1):
-        (last,) = Run(spec.replace(seed=seed)).fit(1)
-        assert out[seed] == (last.train_acc, last.test_acc)
-
-
-def test_reproduce_rejects_no_seeds():
-    with pytest.raises(ValueError):
-        reproduce(0)
