@@ -50,6 +50,10 @@ def dist_info_file(wheel, names, filename):
     [
         "miniframe/__init__.py",
         "miniframe/__main__.py",
+        "miniframe/cli/__init__.py",
+        "miniframe/cli/train.py",
+        "miniframe/reproduce.py",
+        "miniframe/engine/registry.py",
         "miniframe/engine/__init__.py",
         "miniframe/engine/layers.py",
         "miniframe/tui/__init__.py",
@@ -65,6 +69,7 @@ def test_wheel_contains(names, path):
 
 def test_wheel_has_every_engine_tui_and_preset_file(names):
     expected = {f"miniframe/engine/{p.name}" for p in (ROOT / "engine").glob("*.py")}
+    expected |= {f"miniframe/cli/{p.name}" for p in (ROOT / "miniframe" / "cli").glob("*.py")}
     expected |= {f"miniframe/presets/{p.name}" for p in (ROOT / "presets").glob("*.toml")}
     for p in (ROOT / "tui").rglob("*"):
         if p.suffix in (".py", ".tcss") and "__pycache__" not in p.parts:
@@ -83,7 +88,7 @@ def test_wheel_has_no_stray_top_level_entries(names):
 def test_entry_points(wheel, names):
     text = dist_info_file(wheel, names, "entry_points.txt")
     assert "[console_scripts]" in text
-    assert "miniframe = miniframe.__main__:main" in text
+    assert "miniframe = miniframe.cli:main" in text
     assert "miniframe-tui = miniframe.tui.__main__:main" in text
 
 
@@ -92,6 +97,8 @@ def test_metadata(wheel, names):
     assert "Name: miniframe" in text
     assert "Requires-Dist: torch" in text
     assert "Requires-Dist: safetensors" in text
+    assert "Requires-Dist: tomli-w" in text
+    assert "Provides-Extra: dask" in text
 
 
 def test_unpacked_wheel_imports_and_reads_presets(wheel, tmp_path):

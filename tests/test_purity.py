@@ -192,15 +192,20 @@ def run_python(code):
     )
 
 
-def test_spec_module_does_not_import_torch():
-    """The terminal trainer reads specs and presets before torch loads."""
+def test_spec_side_modules_do_not_import_torch(tmp_path):
+    """The terminal trainer reads the registry, specs, presets and checkpoints' headers before
+    torch loads: registry, spec, presets, files and inspect_checkpoint import no torch."""
     code = (
         "import sys\n"
         "import miniframe, miniframe.engine, miniframe.engine.spec as s\n"
+        "import miniframe.engine.registry, miniframe.engine.presets, miniframe.engine.files\n"
+        "import miniframe.engine.checkpoint\n"
         "spec = s.load_preset('vanilla')\n"
         "spec.validate(); s.RunSpec.from_toml(spec.to_toml()); spec.param_counts()\n"
-        "from miniframe.engine import RunSpec, SpecError, load_preset, preset_names\n"
-        "assert preset_names()\n"
+        "from miniframe.engine import (RunSpec, SpecError, load_preset, preset_names, LAYERS,\n"
+        "    LIMITS, list_presets, save_user_preset, write_atomic_text, inspect_checkpoint)\n"
+        "assert preset_names() and list_presets()\n"
+        f"save_user_preset('mine', spec, {str(tmp_path)!r})\n"
         "bad = [m for m in sys.modules if m == 'torch' or m.startswith('torch.')]\n"
         "print('LOADED', bad)\n"
         "assert not bad, bad\n"
@@ -208,6 +213,23 @@ def test_spec_module_does_not_import_torch():
     result = run_python(code)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "LOADED []" in result.stdout
+
+
+def test_engine_exports_are_declared_for_type_checkers():
+    """engine/__init__.py lists its lazy exports twice (a table for runtime, imports for type
+    checkers): the two agree, and every name resolves."""
+    import miniframe.engine as engine
+
+    tree = ast.parse((ENGINE / "__init__.py").read_text(encoding="utf-8"))
+    declared = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            for alias in node.names:
+                declared[alias.asname or alias.name] = node.module
+    assert declared == engine._WHERE
+    assert sorted(engine.__all__) == sorted(engine._WHERE)
+    for name in engine.__all__:
+        assert getattr(engine, name) is not None
 
 
 def test_importing_the_engine_package_is_lazy():
