@@ -11,27 +11,29 @@ import sys
 from pathlib import Path
 
 from miniframe import __version__
+from miniframe.cli.args import Parser, name, path
 
 #: Friendly names for Textual's 16-colour themes (they use the terminal's own palette).
 THEME_ALIASES = {"textual-ansi": "ansi-dark", "ansi": "ansi-dark"}
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage too)
-        self.exit(2, f"miniframe-tui: error: {message}\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="miniframe-tui",
         description="Terminal trainer for miniframe: build a network, train it, watch it learn.",
         epilog="Keys: t train/stop, p pause, n step, r reset, a/i/d/e layers, o presets, "
         "ctrl+p command palette, ctrl+q quit.",
     )
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--preset", metavar="NAME", help="start from a shipped or user preset")
-    source.add_argument("--config", metavar="FILE", help="start from a run spec (TOML/JSON)")
-    source.add_argument("--checkpoint", metavar="FILE", help="load a saved model checkpoint")
+    source.add_argument(
+        "--preset", metavar="NAME", type=name("preset"), help="start from a built-in or your preset"
+    )
+    source.add_argument(
+        "--config", metavar="FILE", type=path("config file"), help="start from a run spec"
+    )
+    source.add_argument(
+        "--checkpoint", metavar="FILE", type=path("checkpoint"), help="load a saved model"
+    )
     parser.add_argument(
         "--theme", metavar="NAME", help="colour theme, e.g. textual-ansi for 16-colour terminals"
     )
@@ -47,26 +49,25 @@ def _fail(message: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit status."""
     args = build_parser().parse_args(argv)
-    from miniframe.engine.spec import RunSpec, SpecError
-
-    from . import presets as preset_store
+    from miniframe.engine import (
+        CheckpointError,
+        RunSpec,
+        SpecError,
+        inspect_checkpoint,
+        load_preset,
+    )
 
     spec: RunSpec | None = None
     checkpoint: Path | None = None
     try:
-        if args.preset:
-            entry = preset_store.find_preset(args.preset)
-            if entry is None:
-                names = ", ".join(e.name for e in preset_store.list_presets())
-                return _fail(f"unknown preset {args.preset!r}; choose one of {names}")
-            spec = preset_store.load_entry(entry)
-        elif args.config:
+        if args.preset is not None:
+            spec = load_preset(args.preset)  # the one store: built-in or yours
+        elif args.config is not None:
             spec = RunSpec.load(args.config)
-        elif args.checkpoint:
-            checkpoint = Path(args.checkpoint)
-            if not checkpoint.is_file():
-                return _fail(f"{checkpoint}: no such file")
-    except (SpecError, OSError) as e:
+        elif args.checkpoint is not None:
+            inspect_checkpoint(args.checkpoint)  # verified (torch-free) before the screen opens
+            checkpoint = args.checkpoint
+    except (SpecError, CheckpointError, OSError) as e:
         return _fail(str(e))
     theme = THEME_ALIASES.get(args.theme, args.theme) if args.theme else None
     if theme:

@@ -628,7 +628,7 @@ class TrainerApp(App[int]):
         name = f"{self.session.run.spec.name or 'model'}-e{self.session.epoch}.safetensors"
         self.push_screen(
             PromptDialog("Save checkpoint", "File:", name, _check_writable),
-            lambda path: self._save_checkpoint_worker(Path(path)) if path else None,
+            lambda path: self._save_checkpoint_worker(Path(path).expanduser()) if path else None,
         )
 
     @work(thread=True, group="io", exit_on_error=False)

@@ -8,15 +8,19 @@ exercise the logic without a terminal.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from miniframe.engine.spec import (
-    LAYER_NAMES,
+from miniframe.engine import (
+    DATASETS,
+    INITS,
+    LAYERS,
+    LOSSES,
     N_CLASSES,
     N_INPUTS,
+    SETTINGS,
+    SOLVERS,
     DataSpec,
     LayerSpec,
     RunSpec,
@@ -24,18 +28,13 @@ from miniframe.engine.spec import (
     SpecError,
 )
 
-#: Layer kinds offered in the "add layer" menu, with the parameter each one asks for.
+#: Layer kinds offered in the "add layer" menu, with the parameter each one asks for (from the
+#: engine's registry, like everything the menus and parsers below offer).
 LAYER_MENU: list[tuple[str, str | None]] = [
-    ("linear", "units"),
-    ("relu", None),
-    ("leaky_relu", "negative_slope"),
-    ("tanh", None),
-    ("sigmoid", None),
-    ("softmax", None),
-    ("dropout", "p"),
+    (k.name, k.param.name if k.param else None) for k in LAYERS.values()
 ]
 
-PARAM_LABELS = {"units": "units", "negative_slope": "slope", "p": "p"}
+PARAM_LABELS = {p.name: p.label for k in LAYERS.values() for p in k.params if p.editable}
 
 
 @dataclass(frozen=True)
@@ -66,43 +65,23 @@ def param_name(kind: str) -> str | None:
 
 def kind_title(kind: str) -> str:
     """Display name of a layer kind."""
-    return LAYER_NAMES.get(kind, kind)
+    return LAYERS[kind].title if kind in LAYERS else kind
 
 
 def parse_layer_param(kind: str, text: str) -> int | float:
     """Parse the parameter typed for a layer; ValueError with a readable message."""
-    name = param_name(kind)
-    text = text.strip()
-    if name == "units":
-        try:
-            value = int(text)
-        except ValueError:
-            raise ValueError(f"units must be a whole number, got {text!r}") from None
-        if value < 1:
-            raise ValueError("units must be at least 1")
-        if value > 4096:
-            raise ValueError("units must be at most 4096")
-        return value
-    try:
-        number = float(text)
-    except ValueError:
-        label = PARAM_LABELS.get(name or "", name)
-        raise ValueError(f"{label} must be a number, got {text!r}") from None
-    if not math.isfinite(number):
-        raise ValueError("must be a finite number")
-    if name == "negative_slope" and number < 0:
-        raise ValueError("slope must be ≥ 0")
-    if name == "p" and not 0 <= number < 1:
-        raise ValueError("dropout p must be in [0, 1)")
-    return number
+    param = LAYERS[kind].param
+    if param is None:
+        raise ValueError(f"{kind_title(kind)} takes no parameter")
+    return param.parse(text)
 
 
 def make_layer(kind: str, value: int | float | None = None) -> LayerSpec:
     """A LayerSpec of ``kind`` with its parameter set to ``value`` (or the default)."""
-    name = param_name(kind)
-    if name is None or value is None:
-        return LayerSpec(kind=kind, units=25 if kind == "linear" else None)
-    return LayerSpec(kind=kind, **{name: value})
+    param = LAYERS[kind].param
+    if param is None:
+        return LayerSpec(kind=kind)
+    return LayerSpec(kind=kind, **{param.name: param.default if value is None else value})
 
 
 def layer_param_text(layer: LayerSpec) -> str:
@@ -125,65 +104,36 @@ def stack_error(spec: RunSpec) -> str | None:
 
 # ---- settings --------------------------------------------------------------------------
 
-SOLVER_CHOICES = [("SGD", "sgd"), ("SGD + momentum", "momentum"), ("Adam", "adam")]
-LOSS_CHOICES = [("MSE", "mse"), ("cross-entropy", "cross-entropy")]
-INIT_CHOICES = [("normal", "normal"), ("uniform", "uniform"), ("xavier", "xavier"), ("he", "he")]
-DATASET_CHOICES = [(n, n) for n in ("disk", "xor", "blobs", "spirals", "moons")]
+
+def _solver_choices() -> list[tuple[str, str]]:
+    """Each solver; one with momentum also as "<title> + momentum" (value "momentum")."""
+    choices = []
+    for s in SOLVERS.values():
+        choices.append((s.title, s.name))
+        if s.has_momentum:
+            choices.append((f"{s.title} + momentum", "momentum"))
+    return choices
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"not a number: {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError("must be a positive number")
-    return value
-
-
-def _nonneg_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"not a number: {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise ValueError("must be ≥ 0")
-    return value
-
-
-def _unit_float(text: str) -> float:
-    value = _nonneg_float(text)
-    if value >= 1:
-        raise ValueError("must be in [0, 1)")
-    return value
-
-
-def _int_at_least(low: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise ValueError(f"not a whole number: {text!r}") from None
-        if value < low:
-            raise ValueError(f"must be ≥ {low}")
-        if value > 10_000_000:
-            raise ValueError("too large")
-        return value
-
-    return parse
-
+SOLVER_CHOICES = _solver_choices()
+LOSS_CHOICES = [(k.title, k.name) for k in LOSSES.values()]
+INIT_CHOICES = [(k.title, k.name) for k in INITS.values()]
+DATASET_CHOICES = [(k.title, k.name) for k in DATASETS.values()]
 
 #: Text settings: field id -> (label, parser). Order is the on-screen order.
+_FIELD_PATHS = {
+    "lr": "solver.lr",
+    "momentum": "solver.momentum",
+    "weight_decay": "solver.weight_decay",
+    "batch_size": "batch_size",
+    "epochs": "epochs",
+    "seed": "seed",
+    "noise": "data.noise",
+    "n_train": "data.n_train",
+    "n_test": "data.n_test",
+}
 TEXT_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
-    "lr": ("learning rate", _positive_float),
-    "momentum": ("momentum", _unit_float),
-    "weight_decay": ("weight decay", _nonneg_float),
-    "batch_size": ("batch size", _int_at_least(1)),
-    "epochs": ("epochs", _int_at_least(1)),
-    "seed": ("seed", _int_at_least(0)),
-    "noise": ("noise", _nonneg_float),
-    "n_train": ("train size", _int_at_least(1)),
-    "n_test": ("test size", _int_at_least(1)),
+    field: (SETTINGS[path].label, SETTINGS[path].parse) for field, path in _FIELD_PATHS.items()
 }
 
 
@@ -192,7 +142,11 @@ def parse_setting(field: str, text: str) -> Any:
     text = text.strip()
     if not text:
         raise ValueError("required")
-    return TEXT_FIELDS[field][1](text)
+    try:
+        return TEXT_FIELDS[field][1](text)
+    except ValueError as e:  # the field shows its label; the message needn't repeat it
+        label = TEXT_FIELDS[field][0]
+        raise ValueError(str(e).removeprefix(f"{label}: ").removeprefix(f"{label} ")) from None
 
 
 def solver_choice(solver: SolverSpec) -> str:

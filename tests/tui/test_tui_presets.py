@@ -19,7 +19,7 @@ def test_store_lists_saves_and_loads(config_dir) -> None:
     assert path == config_dir / "presets" / "mine.toml"
     assert not list(path.parent.glob("*.tmp"))
     entry = presets.find_preset("mine")
-    assert entry is not None and entry.source == "user"
+    assert entry is not None and entry.origin == "user"
     assert presets.load_entry(entry).layers == tiny_spec().layers
     with pytest.raises(ValueError, match="letters"):
         presets.save_user_preset("../evil", tiny_spec())

@@ -35,7 +35,7 @@ def test_layer_rows_infer_widths_and_params() -> None:
 
 @pytest.mark.parametrize(
     ("kind", "text", "error"),
-    [("linear", "0", "at least 1"), ("linear", "a", "whole number"),
+    [("linear", "0", "≥ 1"), ("linear", "a", "whole number"),
      ("leaky_relu", "-1", "≥ 0"), ("dropout", "1", "[0, 1)"), ("dropout", "nan", "finite")],
 )  # fmt: skip
 def test_layer_parameter_errors(kind, text, error) -> None:

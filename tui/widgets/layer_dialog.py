@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from miniframe.engine.spec import LayerSpec
+from miniframe.engine import LAYERS, LayerSpec
 
 from ..model import (
     LAYER_MENU,
@@ -24,12 +24,13 @@ from ..model import (
     parse_layer_param,
 )
 
-DEFAULT_PARAM = {"units": "25", "negative_slope": "0.01", "p": "0.5"}
-MENU_HINT = {
-    "linear": "Linear (units)",
-    "leaky_relu": "LeakyReLU (slope)",
-    "dropout": "Dropout (p)",
+# The defaults offered and the menu entries come from the engine's registry.
+DEFAULT_PARAM = {
+    k.param.name: f"{k.param.default:g}"
+    for k in LAYERS.values()
+    if k.param and k.param.default is not None
 }
+MENU_HINT = {k.name: k.menu_label for k in LAYERS.values()}
 
 
 class LayerDialog(ModalScreen[LayerSpec | None]):
