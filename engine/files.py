@@ -186,7 +186,7 @@ _UMASK_LOCK = threading.Lock()
 def remove_stale_temps(folder: str | Path, max_age: float = STALE_SECONDS) -> list[Path]:
     """Remove this module's temporary files (``.NAME.XXXXXXXX.tmp``) in ``folder`` older than
     ``max_age`` seconds: leftovers of a process killed mid-write. Returns what was removed."""
-    removed = []
+    removed: list[Path] = []
     now = time.time()
     try:
         entries = list(os.scandir(folder))

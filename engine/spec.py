@@ -18,6 +18,7 @@ import json
 import tomllib
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -293,7 +294,7 @@ class RunSpec:
                 raise SpecError(
                     f"the stack has {len(raw['layers'])} layers; the limit is {LIMITS.max_layers}"
                 )
-            spec = _from_table(cls, raw, "")
+            spec: RunSpec = _from_table(cls, raw, "")
             spec.validate()
         except SpecError as e:
             raise SpecError(f"{source}: {e}") from None
@@ -421,7 +422,7 @@ def _convert(value: object, tp: Any, path: str) -> Any:
         if not isinstance(value, list):
             raise SpecError(f"{path}: must be a list of layer tables")
         return [LayerSpec.from_dict(x, f"layer {i + 1}") for i, x in enumerate(value)]
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return _from_table(tp, value, f"{path}.")
     raise TypeError(f"no reader for {path} of type {tp!r}")  # a new field needs one
 
@@ -435,7 +436,7 @@ _MOVED: dict[str, tuple[str, str]] = {
     "atomic_write_text": ("files", "write_atomic_text"),
     "write_atomic_bytes": ("files", "write_atomic_bytes"),
 }
-_MOVED_TABLES = {
+_MOVED_TABLES: dict[str, Callable[[], object]] = {
     "LAYER_KINDS": lambda: tuple(LAYERS),
     "LAYER_NAMES": lambda: {k: v.title for k, v in LAYERS.items()},
     "LOSS_NAMES": lambda: tuple(LOSSES),

@@ -35,6 +35,7 @@ from miniframe.engine import (
     LOSSES,
     SOLVERS,
     Dataset,
+    Linear,
     Run,
     RunSpec,
     build_data,
@@ -89,6 +90,7 @@ class TorchSide:
         for layer, m in zip(spec.layers, start, strict=True):
             kind = LAYERS[layer.kind]
             if kind.has_weights:
+                assert isinstance(m, Linear)
                 lin = nn.Linear(m.in_features, m.out_features)
                 with torch.no_grad():
                     lin.weight.copy_(m.weight)

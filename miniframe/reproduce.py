@@ -194,7 +194,7 @@ def _run_workers(
             while pending and len(running) < jobs:
                 name, spec = pending.pop(0)
                 reader, writer = ctx.Pipe(duplex=False)
-                proc = ctx.Process(
+                proc: BaseProcess = ctx.Process(
                     target=_worker,
                     args=(writer, os.getpid(), spec, seeds, epochs),
                     name=f"reproduce-{name}",

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SKIP = (".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis")
+SKIP = (".venv", ".lock-venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache",
+        ".hypothesis")  # fmt: skip
 
 
 @pytest.fixture(scope="module")

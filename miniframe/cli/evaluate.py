@@ -41,10 +41,9 @@ def run(args: argparse.Namespace) -> int:
     n = args.n or spec.data.n_test
     data = build_dataset(spec, n, args.seed, name=name)
     model.eval()
-    correct = sum(
-        int((model.forward(x).argmax(dim=1) == y).sum())
-        for x, y in zip(data.x.split(CHUNK), data.y.split(CHUNK), strict=True)
-    )
+    correct = 0
+    for x, y in zip(data.x.split(CHUNK), data.y.split(CHUNK), strict=True):
+        correct += int((model.forward(x).argmax(dim=1) == y).sum())
     acc = 100.0 * correct / n
     if args.json:
         record = {
