@@ -7,10 +7,11 @@ users may point elsewhere with the ``MINIFRAME_CONFIG_DIR`` environment variable
 
 from __future__ import annotations
 
-from miniframe.engine.presets import (
+from miniframe.engine import (
     CONFIG_ENV,
     Origin,
     PresetExistsError,
+    SpecError,
     check_name,
     config_dir,
     find_preset,
@@ -19,8 +20,7 @@ from miniframe.engine.presets import (
     save_user_preset,
     user_preset_dir,
 )
-from miniframe.engine.presets import Preset as PresetEntry
-from miniframe.engine.spec import SpecError
+from miniframe.engine import Preset as PresetEntry
 
 __all__ = [
     "CONFIG_ENV",

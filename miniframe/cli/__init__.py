@@ -21,10 +21,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from miniframe import __version__
-from miniframe.engine.checkpoint import CheckpointError
-from miniframe.engine.files import FileError
-from miniframe.engine.presets import PresetExistsError
-from miniframe.engine.spec import SpecError
+from miniframe.engine import CheckpointError, FileError, PresetExistsError, SpecError
 
 from .args import (
     EXIT_BAD_INPUT,

@@ -13,7 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-from miniframe.engine.registry import Number, ParamSpec
+from miniframe.engine import ParamSpec
+
+Number = int | float
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the run itself failed (diverged)
