@@ -306,3 +306,28 @@ def test_help_imports_no_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == "False", out.stderr
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to see torch loading")
+def test_ctrl_c_during_the_real_torch_import():
+    """A real process, interrupted once torch's shared library is being loaded."""
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "miniframe", "train", "--epochs", "1000"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        t0 = time.monotonic()
+        maps = Path(f"/proc/{proc.pid}/maps")
+        while "libtorch" not in maps.read_text():  # torch's import has begun
+            assert time.monotonic() - t0 < 120 and proc.poll() is None
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "interrupted" and "Traceback" not in err
