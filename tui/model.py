@@ -50,7 +50,8 @@ def layer_rows(layers: Sequence[LayerSpec], n_inputs: int = N_INPUTS) -> list[La
     rows = []
     width = n_inputs
     for layer in layers:
-        if layer.kind == "linear" and isinstance(layer.units, int) and layer.units > 0:
+        kind = LAYERS.get(layer.kind)
+        if kind and kind.has_weights and isinstance(layer.units, int) and layer.units > 0:
             rows.append(LayerRow(layer.label(width), width * layer.units + layer.units))
             width = layer.units
         else:
