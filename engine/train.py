@@ -2,10 +2,16 @@
 
 The loop knows nothing about screens. A CLI prints the summaries, a test asserts on them, the
 terminal trainer's worker thread posts them to the UI. Stopping is cooperative: ``should_stop``
-is polled before every batch; pausing is simply not asking for the next epoch.
+is polled before every batch and every evaluation chunk (and between the chunks of a big
+batch); pausing is simply not asking for the next epoch.
 
-One step on a mini-batch (X, y):  Ŷ = model(X);  L = loss(Ŷ, y);  zero the gradients;
-model.backward(dL/dŶ) accumulates dL/dθ;  the solver updates θ.
+One step on a mini-batch (X, y):  Ŷ = model(X);  the loss keeps what dL/dŶ needs;  zero the
+gradients;  model.backward(dL/dŶ) accumulates dL/dθ;  the solver updates θ (:func:`train_step`).
+A training step never computes the loss value (nothing reads it); evaluation computes the
+value and never a gradient.
+
+The functions below take any leading axes before the rows (axis −2), so the replica trainer
+(:mod:`.replicas`) runs the very same steps on stacked replicas.
 """
 
 from __future__ import annotations
@@ -13,13 +19,15 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
+from enum import StrEnum
 from pathlib import Path
 
 import torch
 from torch import Tensor
 
 from .data import Dataset, centre_inputs
+from .layers import Linear
 from .losses import Loss
 from .module import Sequential
 from .optim import Optimizer
@@ -27,29 +35,166 @@ from .spec import RunSpec
 
 StopCheck = Callable[[], bool]
 
+# A batch (or an evaluation) whose forward pass takes more multiply-adds than this goes through
+# the model in chunks of rows. 2**28 forward multiply-adds are about 3 × that for a training
+# chunk with its backward pass: ~30-50 ms at the 20-30 GMAC/s one core reaches on large
+# products, so a stop request waits at most one chunk, well under 0.5 s even on a host several
+# times slower. Smaller batches (every preset's) take the unchunked path, unchanged.
+CHUNK_WORK = 2**28
+
+
+class Status(StrEnum):
+    """Where a run stands after an epoch."""
+
+    RUNNING = "running"  # epochs remain
+    FINISHED = "finished"  # the last epoch is done
+    STOPPED = "stopped"  # should_stop said so; the epoch may be partial
+    DIVERGED = "diverged"  # the loss became NaN/inf
+
 
 @dataclass(frozen=True)
 class EpochSummary:
     """What one epoch did. Accuracies are percentages; losses are means over the set.
 
-    ``status`` is "running" while epochs remain, then "finished", "stopped" (``should_stop``
-    said so; the epoch may be partial) or "diverged" (the loss became NaN/inf; ``message``
-    says when).
+    A metric is None when it was not evaluated: a stop skips the evaluation. ``status`` is
+    RUNNING while epochs remain, then FINISHED, STOPPED or DIVERGED (``message`` says when).
     """
 
     epoch: int
     epochs: int
-    train_loss: float
-    train_acc: float
-    test_loss: float
-    test_acc: float
+    train_loss: float | None
+    train_acc: float | None
+    test_loss: float | None
+    test_acc: float | None
     seconds: float
     samples_per_s: float
-    status: str = "running"
+    status: Status = Status.RUNNING
     message: str = ""
 
-    def to_dict(self) -> dict[str, float | int | str]:
+    def to_dict(self) -> dict[str, int | float | str | None]:
         return asdict(self)
+
+    def to_json_dict(self) -> dict[str, int | float | str | None]:
+        """The fields as strict-JSON values: a NaN or infinite number becomes None (null);
+        ``status`` and ``message`` say why. ``json.dumps(d, allow_nan=False)`` accepts it."""
+        out: dict[str, int | float | str | None] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float):
+                value = value + 0.0 if math.isfinite(value) else None  # + 0.0: never −0.0
+            elif isinstance(value, Status):
+                value = value.value
+            out[f.name] = value
+        return out
+
+
+def train_step(model: Sequential, loss: Loss, optimizer: Optimizer, x: Tensor, y: Tensor) -> None:
+    """One step of gradient descent on the batch (X, Y), Y encoded by ``loss.encode``:
+    Ŷ = model(X); zero the gradients; model.backward(dL/dŶ) accumulates dL/dθ; update θ."""
+    loss.keep(model.forward(x), y)
+    optimizer.zero_grad()
+    model.backward(loss.backward())
+    optimizer.step()
+
+
+def train_step_in_chunks(
+    model: Sequential,
+    loss: Loss,
+    optimizer: Optimizer,
+    x: Tensor,
+    y: Tensor,
+    chunk: int,
+    should_stop: StopCheck | None = None,
+) -> bool:
+    """:func:`train_step` on a batch too big for one pass, ``chunk`` rows at a time.
+
+    The batch loss is the mean over its n rows, so L = Σ_c (n_c / n) L_c over chunks c of n_c
+    rows, and dL/dŶ_c = (n_c / n) dL_c/dŶ_c: each chunk's gradient, scaled by its share of the
+    rows, accumulates (+=) into the same buffers, then the solver takes one step. Returns
+    False, with no step taken, if ``should_stop`` (polled between chunks) says stop.
+    """
+    n = x.shape[-2]
+    optimizer.zero_grad()
+    for i, (xc, yc) in enumerate(zip(x.split(chunk, dim=-2), y.split(chunk, dim=-2), strict=True)):
+        if i and should_stop is not None and should_stop():
+            return False
+        loss.keep(model.forward(xc), yc)
+        model.backward(loss.backward().mul_(xc.shape[-2] / n))
+    optimizer.step()
+    return True
+
+
+def train_batches(
+    model: Sequential,
+    loss: Loss,
+    optimizer: Optimizer,
+    x: Tensor,
+    y: Tensor,
+    batch_size: int,
+    should_stop: StopCheck | None = None,
+    chunk: int | None = None,
+) -> int:
+    """Mini-batch gradient descent over the rows (axis −2) of X and encoded targets Y, in order.
+
+    One :func:`train_step` per batch of ``batch_size`` rows; a batch of more than ``chunk`` rows
+    goes through :func:`train_step_in_chunks`. ``should_stop`` is polled before every batch.
+    Returns the number of rows trained on: all of them unless stopped.
+    """
+    done = 0
+    for xb, yb in zip(x.split(batch_size, dim=-2), y.split(batch_size, dim=-2), strict=True):
+        if should_stop is not None and should_stop():
+            break
+        rows = xb.shape[-2]
+        if chunk is None or rows <= chunk:
+            train_step(model, loss, optimizer, xb, yb)
+        elif not train_step_in_chunks(model, loss, optimizer, xb, yb, chunk, should_stop):
+            break
+        done += rows
+    return done
+
+
+def evaluate_batches(
+    model: Sequential,
+    loss: Loss,
+    x: Tensor,
+    labels: Tensor,
+    chunk: int,
+    should_stop: StopCheck | None = None,
+) -> tuple[Tensor, Tensor] | None:
+    """Mean loss and number of correct (argmax) predictions of ``model`` on (X, labels), in
+    eval mode, ``chunk`` rows at a time; None if ``should_stop`` (polled before every chunk)
+    says stop. No gradient is computed.
+
+    With leading replica axes both results have them too (one loss and count per replica). The
+    mean over chunks is Σ_c (n_c / n) L_c, in float64; with one chunk it is L itself.
+    """
+    n = x.shape[-2]
+    if n == 0:
+        raise ValueError("cannot evaluate on an empty dataset")
+    total: Tensor | None = None
+    correct: Tensor | None = None
+    model.eval()
+    try:
+        for xc, lc in zip(x.split(chunk, dim=-2), labels.split(chunk, dim=-1), strict=True):
+            if should_stop is not None and should_stop():
+                return None
+            out = model.forward(xc)
+            value = loss.compute(out, loss.encode(lc, out.shape[-1], out.dtype))
+            share = value.double() * (lc.shape[-1] / n)
+            hits = (out.argmax(dim=-1) == lc).sum(dim=-1)
+            total = share if total is None else total + share
+            correct = hits if correct is None else correct + hits
+    finally:
+        model.train()
+    assert total is not None and correct is not None  # n > 0: at least one chunk
+    return total, correct
+
+
+def chunk_rows(model: Sequential) -> int:
+    """Rows per chunk: as many as keep a chunk's forward pass within CHUNK_WORK multiply-adds
+    (the Linear layers' weights, replicas included, are the work per row)."""
+    work = sum(m.weight.numel() for m in model if isinstance(m, Linear))
+    return max(1, CHUNK_WORK // max(work, 1))
 
 
 class Trainer:
@@ -76,42 +221,36 @@ class Trainer:
         self.batch_size = batch_size
         self.generator = torch.Generator().manual_seed(seed)
         self.epoch = 0
+        self.chunk = chunk_rows(model)
 
-    def train_epoch(self, should_stop: StopCheck | None = None) -> tuple[bool, bool]:
-        """One pass over the shuffled training set. Returns (completed, finite)."""
-        model, loss, opt = self.model, self.loss, self.optimizer
+    def train_epoch(self, should_stop: StopCheck | None = None) -> int:
+        """One pass over the shuffled training set; returns the samples trained on (all of
+        them, unless ``should_stop`` ended the pass early)."""
+        model = self.model
         model.train()
         x_all, y_all = self.train_data.x, self.train_data.y
         perm = torch.randperm(len(self.train_data), generator=self.generator)
         perm = perm.to(x_all.device)
         x_all, y_all = x_all[perm], y_all[perm]
-        # Per epoch, not per batch: check and encode the labels (one-hot rows) once, and cut
-        # the shuffled set into batches (views, no copies) in one call.
-        k = _output_width(model)
-        if k is not None:
-            y_all, step_loss = loss.encode(y_all, k, x_all.dtype), loss.compute
-        else:
-            step_loss = loss.forward
-        b = self.batch_size
-        for x, y in zip(x_all.split(b), y_all.split(b), strict=True):
-            if should_stop is not None and should_stop():
-                return False, True
-            value = step_loss(model.forward(x), y)
-            opt.zero_grad()
-            model.backward(loss.backward())
-            opt.step()
-        # One host sync per epoch, not per batch: the last batch's loss tells divergence,
-        # and NaN weights propagate into it.
-        return True, math.isfinite(float(value))
+        # Per epoch, not per batch: check and encode the labels (one-hot rows) once; the batches
+        # are views of the shuffled set.
+        y_all = self.loss.encode(y_all, _output_width(model, x_all), x_all.dtype)
+        return train_batches(
+            model, self.loss, self.optimizer, x_all, y_all, self.batch_size, should_stop, self.chunk
+        )
 
     def evaluate(self, data: Dataset) -> tuple[float, float]:
         """(mean loss, accuracy in %) of the model on ``data``, in eval mode."""
-        self.model.eval()
-        out = self.model.forward(data.x)
-        value = float(self.loss.forward(out, data.y))
-        acc = 100.0 * int((out.argmax(dim=1) == data.y).sum()) / len(data)
-        self.model.train()
-        return value, acc
+        result = self._evaluate(data, None)
+        assert result is not None  # only a should_stop can interrupt it
+        return result
+
+    def _evaluate(self, data: Dataset, should_stop: StopCheck | None) -> tuple[float, float] | None:
+        result = evaluate_batches(self.model, self.loss, data.x, data.y, self.chunk, should_stop)
+        if result is None:
+            return None
+        value, correct = result
+        return float(value), 100.0 * int(correct) / len(data)
 
     def fit(
         self, epochs: int, should_stop: StopCheck | None = None, total: int | None = None
@@ -119,49 +258,58 @@ class Trainer:
         """Train up to ``epochs`` more epochs, yielding a summary after each.
 
         Summaries count against ``total`` epochs (default: those done plus ``epochs``); the
-        one that reaches it says "finished". A run that stops early ends "stopped" or
-        "diverged".
+        one that reaches it says FINISHED. A run that stops early ends STOPPED (not evaluated:
+        its metrics are None) or DIVERGED.
         """
+        for name, data in (("training", self.train_data), ("test", self.test_data)):
+            if len(data) == 0:
+                raise ValueError(f"the {name} set is empty: there is nothing to train on")
         last = self.epoch + epochs if total is None else total
         for i in range(epochs):
             t0 = time.perf_counter()
-            completed, finite = self.train_epoch(should_stop)
+            done = self.train_epoch(should_stop)
             seconds = time.perf_counter() - t0
+            completed = done == len(self.train_data)
+            train: tuple[float, float] | None = None
+            test: tuple[float, float] | None = None
             if completed:
                 self.epoch += 1
-            tr_loss, tr_acc = self.evaluate(self.train_data)
-            te_loss, te_acc = self.evaluate(self.test_data)
-            status, message = "running", ""
-            if not (finite and math.isfinite(tr_loss)):
-                status = "diverged"
-                message = (
-                    f"loss became {tr_loss if not math.isfinite(tr_loss) else 'NaN/inf'} "
-                    f"in epoch {self.epoch}: lower the learning rate"
-                )
-            elif not completed:
-                status, message = "stopped", f"stopped during epoch {self.epoch + 1}"
+                train = self._evaluate(self.train_data, should_stop)
+                test = self._evaluate(self.test_data, should_stop) if train else None
+                if test is None:
+                    train = None  # a stop during the evaluation: none of it counts
+            status, message = Status.RUNNING, ""
+            if not completed:
+                status, message = Status.STOPPED, f"stopped during epoch {self.epoch + 1}"
+            elif train is None or test is None:
+                status = Status.STOPPED
+                message = f"stopped after epoch {self.epoch}, before its evaluation"
+            elif not math.isfinite(train[0]):
+                status = Status.DIVERGED
+                message = f"loss became {train[0]} in epoch {self.epoch}: lower the learning rate"
             elif self.epoch >= last:
-                status = "finished"
+                status = Status.FINISHED
             yield EpochSummary(
                 epoch=self.epoch,
                 epochs=last,
-                train_loss=tr_loss,
-                train_acc=tr_acc,
-                test_loss=te_loss,
-                test_acc=te_acc,
+                train_loss=train[0] if train else None,
+                train_acc=train[1] if train else None,
+                test_loss=test[0] if test else None,
+                test_acc=test[1] if test else None,
                 seconds=seconds,
-                samples_per_s=len(self.train_data) / seconds if seconds > 0 else 0.0,
+                samples_per_s=done / seconds if seconds > 0 else 0.0,
                 status=status,
                 message=message,
             )
-            if status != "running" or i == epochs - 1:
+            if status != Status.RUNNING or i == epochs - 1:
                 return
 
 
-def _output_width(model: Sequential) -> int | None:
-    """The width of the model's output: the out_features of its last Linear (None if none)."""
-    widths = [m.out_features for m in model if hasattr(m, "out_features")]
-    return widths[-1] if widths else None
+def _output_width(model: Sequential, x: Tensor) -> int:
+    """The width of the model's output: the out_features of its last Linear (the input's
+    width if it has none: the other layers keep widths)."""
+    widths = [m.out_features for m in model if isinstance(m, Linear)]
+    return widths[-1] if widths else x.shape[-1]
 
 
 class Run:
