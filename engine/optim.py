@@ -21,6 +21,8 @@ from torch import Tensor
 
 from .module import Param
 
+Tensors = list[Tensor] | tuple[Tensor, ...]  # what torch._foreach_* take and return
+
 
 class Optimizer:
     """Base: keeps the (parameter, gradient) pairs and the learning rate ``lr``."""
@@ -78,7 +80,7 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         mu, wd = self.momentum, self.weight_decay
-        g = self.grads
+        g: Tensors = self.grads
         if wd:
             g = torch._foreach_add(g, self.weights, alpha=wd)
         if mu:
@@ -133,7 +135,7 @@ class Adam(Optimizer):
         b1, b2 = self.betas
         bias1 = 1.0 - b1**self.t
         bias2_sqrt = math.sqrt(1.0 - b2**self.t)
-        g = self.grads
+        g: Tensors = self.grads
         if self.weight_decay:
             g = torch._foreach_add(g, self.weights, alpha=self.weight_decay)
         torch._foreach_lerp_(m, g, 1.0 - b1)

@@ -115,7 +115,9 @@ def train_step_in_chunks(
     """
     n = x.shape[-2]
     optimizer.zero_grad()
-    for i, (xc, yc) in enumerate(zip(x.split(chunk, dim=-2), y.split(chunk, dim=-2), strict=True)):
+    for i, (xc, yc) in enumerate(
+        zip(torch.split(x, chunk, dim=-2), torch.split(y, chunk, dim=-2), strict=True)
+    ):
         if i and should_stop is not None and should_stop():
             return False
         loss.keep(model.forward(xc), yc)
@@ -141,7 +143,7 @@ def train_batches(
     Returns the number of rows trained on: all of them unless stopped.
     """
     done = 0
-    for xb, yb in zip(x.split(batch_size, dim=-2), y.split(batch_size, dim=-2), strict=True):
+    for xb, yb in zip(torch.split(x, batch_size, -2), torch.split(y, batch_size, -2), strict=True):
         if should_stop is not None and should_stop():
             break
         rows = xb.shape[-2]
@@ -175,7 +177,7 @@ def evaluate_batches(
     correct: Tensor | None = None
     model.eval()
     try:
-        for xc, lc in zip(x.split(chunk, dim=-2), labels.split(chunk, dim=-1), strict=True):
+        for xc, lc in zip(torch.split(x, chunk, -2), torch.split(labels, chunk, -1), strict=True):
             if should_stop is not None and should_stop():
                 return None
             out = model.forward(xc)
