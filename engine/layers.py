@@ -56,9 +56,9 @@ class Linear(Module):
         return torch.addmm(self.bias, x, self.weight.t())
 
     def backward(self, grad_output: Tensor) -> Tensor:
-        x = self._saved(self._x)
-        self.grad_weight.addmm_(grad_output.t(), x)
-        self.grad_bias.addmv_(grad_output.t(), self._ones_like_rows(grad_output))
+        x, g_t = self._saved(self._x), grad_output.t()
+        self.grad_weight.addmm_(g_t, x)
+        self.grad_bias.addmv_(g_t, self._ones_like_rows(grad_output))
         return grad_output.mm(self.weight)
 
     def param(self) -> list[Param]:

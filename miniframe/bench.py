@@ -189,8 +189,9 @@ class BareSide:
             for i in range(last, -1, -1):
                 if i < last:
                     g = g * saved[i].sign() if self.relu else g * saved[i]
-                gW[i].addmm_(g.t(), inputs[i])
-                gb[i].addmv_(g.t(), ones)  # Gᵀ 1, as Linear.backward
+                g_t = g.t()
+                gW[i].addmm_(g_t, inputs[i])
+                gb[i].addmv_(g_t, ones)  # Gᵀ 1, as Linear.backward
                 g = g.mm(W[i])
             torch._foreach_add_(self.params, self.grads, alpha=-self.lr)
 
