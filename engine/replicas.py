@@ -29,7 +29,7 @@ from torch import Tensor
 from .layers import LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
 from .module import Module, Sequential
 from .spec import RunSpec
-from .train import StopCheck, chunk_rows, evaluate_batches, train_batches
+from .train import Shuffle, StopCheck, chunk_rows, evaluate_batches, train_batches
 
 # Layers that act on the last axis alone: one module serves every replica as it is.
 ROW_WISE = (ReLU, LeakyReLU, Tanh, Sigmoid, Softmax)
@@ -160,7 +160,7 @@ class ReplicaTrainer:
         self.train_y = torch.stack([train.y for train, _ in data])
         self.test_x = torch.stack([test.x for _, test in data])
         self.test_y = torch.stack([test.y for _, test in data])
-        self.generators = [torch.Generator().manual_seed(s) for s in self.seeds]
+        self.shuffle = Shuffle([torch.Generator().manual_seed(s) for s in self.seeds])
         self.chunk = chunk_rows(self.model)
         self.epoch = 0
         self.diverged = [False] * len(self.seeds)
@@ -169,14 +169,13 @@ class ReplicaTrainer:
     def train_epoch(self, should_stop: StopCheck | None = None) -> bool:
         """One shuffled pass for every replica; False if ``should_stop`` ended it early."""
         n = self.train_x.shape[1]
-        # Replica r's shuffle comes from its own generator, as its lone Trainer draws it.
-        perm = torch.stack([torch.randperm(n, generator=g) for g in self.generators])
-        perm = perm.to(self.train_x.device)
-        rows = torch.arange(len(self.seeds), device=perm.device).unsqueeze(1)
-        x_all = self.train_x[rows, perm]
-        y_all = self.loss.encode(self.train_y[rows, perm], self.spec.n_classes, x_all.dtype)
+        # Replica r's order comes from its own generator, as its lone Trainer draws it.
+        order = self.shuffle.draw(n, should_stop)
+        if order is None:
+            return False
+        x, labels, order = self.train_x, self.train_y, order.to(self.train_x.device)
         model, loss, opt, b = self.model, self.loss, self.optimizer, self.spec.batch_size
-        return train_batches(model, loss, opt, x_all, y_all, b, should_stop, self.chunk) == n
+        return train_batches(model, loss, opt, x, labels, order, b, should_stop, self.chunk) == n
 
     def evaluate(self, x: Tensor, labels: Tensor) -> tuple[list[float], list[float]]:
         """Per replica (mean loss, accuracy in %) on stacked inputs (R, n, 2) and labels (R, n)."""

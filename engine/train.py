@@ -17,8 +17,9 @@ The functions below take any leading axes before the rows (axis −2), so the re
 from __future__ import annotations
 
 import math
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 from pathlib import Path
@@ -35,12 +36,21 @@ from .spec import RunSpec
 
 StopCheck = Callable[[], bool]
 
-# A batch (or an evaluation) whose forward pass takes more multiply-adds than this goes through
-# the model in chunks of rows. 2**28 forward multiply-adds are about 3 × that for a training
-# chunk with its backward pass: ~30-50 ms at the 20-30 GMAC/s one core reaches on large
-# products, so a stop request waits at most one chunk, well under 0.5 s even on a host several
-# times slower. Smaller batches (every preset's) take the unchunked path, unchanged.
+# The work of a chunk of rows, in multiply-adds: a batch (or an evaluation) bigger than this
+# goes through the model in chunks (:func:`chunk_rows`), and a stop request waits at most for
+# one chunk. At ~0.2 ns per multiply-add for a forward and backward pass on one core (measured
+# from 2-2-2 to 2-2048-2048-2 networks), 2**28 is ~50 ms: under 0.5 s on a host several times
+# slower. Every preset's batches and evaluations are smaller: they take the unchunked path.
 CHUNK_WORK = 2**28
+# An elementwise pass (activation, bias, loss, gradient) over one value costs about as much as
+# this many multiply-adds; a row has one value per width of the network (inputs included).
+ELEMENT_WORK = 128
+# Rows gathered, encoded and cut into batches at a time, so that no set-up step of an epoch
+# over a big training set runs for long without should_stop being polled.
+BLOCK_ROWS = 2**16
+# From this many rows on, an epoch's permutation is drawn in a helper thread while should_stop
+# is polled (randperm of 10**7 indices takes about a second; torch releases the GIL meanwhile).
+BACKGROUND_ROWS = 2**20
 
 
 class Status(StrEnum):
@@ -101,27 +111,27 @@ def train_step_in_chunks(
     model: Sequential,
     loss: Loss,
     optimizer: Optimizer,
-    x: Tensor,
-    y: Tensor,
+    rows: Callable[[Tensor], tuple[Tensor, Tensor]],
+    order: Tensor,
     chunk: int,
     should_stop: StopCheck | None = None,
 ) -> bool:
-    """:func:`train_step` on a batch too big for one pass, ``chunk`` rows at a time.
+    """:func:`train_step` on the batch of rows ``order`` names, too big for one pass: ``chunk``
+    rows at a time, each fetched by ``rows(indices)`` as (X, encoded Y).
 
     The batch loss is the mean over its n rows, so L = Σ_c (n_c / n) L_c over chunks c of n_c
     rows, and dL/dŶ_c = (n_c / n) dL_c/dŶ_c: each chunk's gradient, scaled by its share of the
     rows, accumulates (+=) into the same buffers, then the solver takes one step. Returns
     False, with no step taken, if ``should_stop`` (polled between chunks) says stop.
     """
-    n = x.shape[-2]
+    n = order.shape[-1]
     optimizer.zero_grad()
-    for i, (xc, yc) in enumerate(
-        zip(torch.split(x, chunk, dim=-2), torch.split(y, chunk, dim=-2), strict=True)
-    ):
+    for i, indices in enumerate(torch.split(order, chunk, -1)):
         if i and should_stop is not None and should_stop():
             return False
-        loss.keep(model.forward(xc), yc)
-        model.backward(loss.backward().mul_(xc.shape[-2] / n))
+        x, y = rows(indices)
+        loss.keep(model.forward(x), y)
+        model.backward(loss.backward().mul_(indices.shape[-1] / n))
     optimizer.step()
     return True
 
@@ -131,27 +141,45 @@ def train_batches(
     loss: Loss,
     optimizer: Optimizer,
     x: Tensor,
-    y: Tensor,
+    labels: Tensor,
+    order: Tensor,
     batch_size: int,
     should_stop: StopCheck | None = None,
     chunk: int | None = None,
 ) -> int:
-    """Mini-batch gradient descent over the rows (axis −2) of X and encoded targets Y, in order.
+    """Mini-batch gradient descent over the rows (axis −2) of X and their labels, taken in
+    ``order`` (a permutation of the rows; leading replica axes allowed on all three).
 
-    One :func:`train_step` per batch of ``batch_size`` rows; a batch of more than ``chunk`` rows
-    goes through :func:`train_step_in_chunks`. ``should_stop`` is polled before every batch.
-    Returns the number of rows trained on: all of them unless stopped.
+    One :func:`train_step` per batch of ``batch_size`` rows; the rows are gathered and their
+    labels encoded a block of batches at a time (the batches are views of the block). A batch
+    of more than ``chunk`` rows goes through :func:`train_step_in_chunks` instead.
+    ``should_stop`` is polled before every batch. Returns the number of rows trained on: all
+    of them unless stopped.
     """
+    width = _output_width(model, x)
+
+    def rows(indices: Tensor) -> tuple[Tensor, Tensor]:
+        xs = torch.gather(x, -2, indices.unsqueeze(-1).expand(*indices.shape, x.shape[-1]))
+        return xs, loss.encode(torch.gather(labels, -1, indices), width, x.dtype)
+
     done = 0
-    for xb, yb in zip(torch.split(x, batch_size, -2), torch.split(y, batch_size, -2), strict=True):
-        if should_stop is not None and should_stop():
-            break
-        rows = xb.shape[-2]
-        if chunk is None or rows <= chunk:
+    if chunk is not None and batch_size > chunk:
+        for indices in torch.split(order, batch_size, -1):
+            if should_stop is not None and should_stop():
+                return done
+            if not train_step_in_chunks(model, loss, optimizer, rows, indices, chunk, should_stop):
+                return done
+            done += indices.shape[-1]
+        return done
+    block = batch_size * max(1, BLOCK_ROWS // batch_size)
+    for indices in torch.split(order, block, -1):
+        xs, ys = rows(indices)
+        batches = zip(torch.split(xs, batch_size, -2), torch.split(ys, batch_size, -2), strict=True)
+        for xb, yb in batches:
+            if should_stop is not None and should_stop():
+                return done
             train_step(model, loss, optimizer, xb, yb)
-        elif not train_step_in_chunks(model, loss, optimizer, xb, yb, chunk, should_stop):
-            break
-        done += rows
+            done += xb.shape[-2]
     return done
 
 
@@ -193,10 +221,61 @@ def evaluate_batches(
 
 
 def chunk_rows(model: Sequential) -> int:
-    """Rows per chunk: as many as keep a chunk's forward pass within CHUNK_WORK multiply-adds
-    (the Linear layers' weights, replicas included, are the work per row)."""
-    work = sum(m.weight.numel() for m in model if isinstance(m, Linear))
+    """Rows per chunk: as many as keep a chunk within CHUNK_WORK. A row's work is the Linear
+    layers' multiply-adds (their weights' sizes, replicas included) plus ELEMENT_WORK for each
+    value of the row's input and of every Linear's output."""
+    work = 0
+    for i, m in enumerate(m for m in model if isinstance(m, Linear)):
+        outputs = m.weight.numel() // m.in_features  # out_features, × replicas
+        inputs = m.weight.numel() // m.out_features if i == 0 else 0
+        work += m.weight.numel() + ELEMENT_WORK * (outputs + inputs)
     return max(1, CHUNK_WORK // max(work, 1))
+
+
+class Shuffle:
+    """Each epoch's order of the rows: one ``randperm`` per generator, stacked (G, n).
+
+    From BACKGROUND_ROWS rows on the draw runs in a helper thread while ``should_stop`` is
+    polled, so a stop need not wait for it. An abandoned draw finishes on its own (the thread
+    is not a daemon: a process exiting meanwhile waits for it rather than abort inside torch);
+    the next draw, or :meth:`wait`, waits for it first, so a generator is never used by two
+    threads at once and the draws stay in order.
+    """
+
+    def __init__(self, generators: Sequence[torch.Generator]) -> None:
+        self.generators = list(generators)
+        self._pending: threading.Thread | None = None
+        self._result: list[Tensor] = []
+
+    def draw(self, n: int, should_stop: StopCheck | None = None) -> Tensor | None:
+        """The permutations, or None if ``should_stop`` said stop first."""
+        if not self._finish_pending(should_stop):
+            return None
+        if n < BACKGROUND_ROWS or should_stop is None:
+            return self._draw(n)
+        self._result.clear()
+        self._pending = threading.Thread(target=lambda: self._result.append(self._draw(n)))
+        self._pending.start()
+        if not self._finish_pending(should_stop):
+            return None
+        return self._result.pop()
+
+    def wait(self) -> None:
+        """Let an abandoned draw finish (it still advances the generators)."""
+        self._finish_pending(None)
+
+    def _finish_pending(self, should_stop: StopCheck | None) -> bool:
+        """Wait for the draw in flight, polling ``should_stop``; False if it said stop."""
+        while self._pending is not None:
+            if should_stop is not None and should_stop():
+                return False
+            self._pending.join(0.01)
+            if not self._pending.is_alive():
+                self._pending = None
+        return True
+
+    def _draw(self, n: int) -> Tensor:
+        return torch.stack([torch.randperm(n, generator=g) for g in self.generators])
 
 
 class Trainer:
@@ -222,24 +301,21 @@ class Trainer:
         self.train_data, self.test_data = train, test
         self.batch_size = batch_size
         self.generator = torch.Generator().manual_seed(seed)
+        self.shuffle = Shuffle([self.generator])
         self.epoch = 0
         self.chunk = chunk_rows(model)
 
     def train_epoch(self, should_stop: StopCheck | None = None) -> int:
         """One pass over the shuffled training set; returns the samples trained on (all of
         them, unless ``should_stop`` ended the pass early)."""
-        model = self.model
-        model.train()
-        x_all, y_all = self.train_data.x, self.train_data.y
-        perm = torch.randperm(len(self.train_data), generator=self.generator)
-        perm = perm.to(x_all.device)
-        x_all, y_all = x_all[perm], y_all[perm]
-        # Per epoch, not per batch: check and encode the labels (one-hot rows) once; the batches
-        # are views of the shuffled set.
-        y_all = self.loss.encode(y_all, _output_width(model, x_all), x_all.dtype)
-        return train_batches(
-            model, self.loss, self.optimizer, x_all, y_all, self.batch_size, should_stop, self.chunk
-        )
+        self.model.train()
+        x, labels = self.train_data.x, self.train_data.y
+        order = self.shuffle.draw(len(x), should_stop)
+        if order is None:
+            return 0
+        order = order[0].to(x.device)
+        model, loss, opt, b = self.model, self.loss, self.optimizer, self.batch_size
+        return train_batches(model, loss, opt, x, labels, order, b, should_stop, self.chunk)
 
     def evaluate(self, data: Dataset) -> tuple[float, float]:
         """(mean loss, accuracy in %) of the model on ``data``, in eval mode."""
@@ -388,6 +464,7 @@ class Run:
                 mask_gen.manual_seed(mask_gen.initial_seed())
         self.optimizer.zero_grad()
         self.optimizer.reset_state()
+        self.trainer.shuffle.wait()  # a draw abandoned by a stop must not race the reseed
         self.trainer.generator.manual_seed(self.spec.seed)
         self.trainer.epoch = 0
 

@@ -4,6 +4,7 @@ import dataclasses
 import itertools
 import json
 import math
+import threading
 
 import pytest
 import torch
@@ -33,6 +34,7 @@ from miniframe.engine import (
     preset_names,
     train_spec,
 )
+from miniframe.engine import train as train_module
 from miniframe.engine.spec import DATASET_NAMES, INIT_NAMES, LAYER_KINDS
 from miniframe.engine.train import Status
 
@@ -408,6 +410,36 @@ def test_stop_on_a_big_batch_takes_effect_after_one_chunk():
     assert polls == [0, 1]
     for a, (p, _) in zip(before, run.model.param(), strict=True):
         assert torch.equal(a, p)  # a partial batch takes no step
+
+
+def test_blocks_of_batches_train_as_one_shuffled_set(monkeypatch):
+    """Rows are gathered a block at a time (a block of 12 rows = 3 batches of 4 here): the
+    same batches in the same order as with the whole set at once, so the same numbers."""
+    spec = small_spec(batch_size=4, epochs=2)
+    whole = numbers(Run(spec).fit())
+    monkeypatch.setattr(train_module, "BLOCK_ROWS", 14)
+    run = Run(spec)
+    assert numbers(run.fit()) == whole
+
+
+def test_a_stop_does_not_wait_for_a_big_shuffle(monkeypatch):
+    """From BACKGROUND_ROWS rows on the permutation is drawn in a helper thread: a stop returns
+    while the draw is still running, and the next draw waits for the abandoned one."""
+    monkeypatch.setattr(train_module, "BACKGROUND_ROWS", 1)
+    run = Run(small_spec(epochs=3))
+    release = threading.Event()
+    draw = run.trainer.shuffle._draw
+
+    def slow_draw(n):
+        assert release.wait(10.0)
+        return draw(n)
+
+    run.trainer.shuffle._draw = slow_draw
+    (s,) = run.fit(should_stop=lambda: True)  # returns although the draw is blocked
+    assert s.status == Status.STOPPED and s.epoch == 0 and not release.is_set()
+    release.set()
+    rest = list(run.fit(2))  # the next draw waits for the abandoned one, then trains
+    assert [t.status for t in rest] == [Status.RUNNING, Status.FINISHED]
 
 
 def test_set_lr():
