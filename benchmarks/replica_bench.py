@@ -20,6 +20,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 
@@ -73,12 +74,10 @@ def bench_replicas(
             run = Run(spec)
             trainers = {k: ReplicaTrainer(spec, range(k), exact=mode == "exact") for k in ks}
             train_pass: dict[str, Callable[[], object]] = {"lone": run.trainer.train_epoch}
-            full: dict[str, Callable[[], object]] = {
-                "lone": lambda run=run: next(run.trainer.fit(1))
-            }
+            full: dict[str, Callable[[], object]] = {"lone": run.step_epoch}
             for k, rt in trainers.items():
                 train_pass[f"K={k}"] = rt.train_epoch
-                full[f"K={k}"] = lambda rt=rt: rt.fit(1)
+                full[f"K={k}"] = partial(rt.fit, 1)
             for measure, sides in (("train pass", train_pass), ("full epoch", full)):
                 ms = _median_ms(sides, repeats)
                 rows.append(
