@@ -23,7 +23,8 @@ _EXPORTS = {
     "data": ["CSVError", "Dataset", "centre_inputs", "load_csv", "make_dataset"],
     "files": ["FileError", "check_writable", "read_bytes_limited", "write_atomic_bytes",
               "write_atomic_text"],
-    "layers": ["Dropout", "LeakyReLU", "Linear", "ReLU", "Sigmoid", "Softmax", "Tanh"],
+    "layers": ["Dropout", "LeakyReLU", "Linear", "ReLU", "Sigmoid", "Softmax", "Tanh",
+               "init_parameters"],
     "losses": ["CrossEntropyLoss", "Loss", "MSELoss"],
     "module": ["Module", "Sequential"],
     "optim": ["SGD", "Adam", "Optimizer"],
@@ -34,8 +35,9 @@ _EXPORTS = {
     "registry": ["DATASETS", "INITS", "LAYERS", "LIMITS", "LOSSES", "N_CLASSES", "N_INPUTS",
                  "OPTIONS", "SETTINGS", "SOLVERS", "LayerKind", "Limits", "ParamSpec",
                  "layer_kind"],
+    "replicas": ["ReplicaTrainer", "replica_support"],
     "spec": ["DataSpec", "LayerSpec", "RunSpec", "SolverSpec", "SpecError"],
-    "train": ["EpochSummary", "Run", "Trainer", "train_spec"],
+    "train": ["EpochSummary", "Run", "Status", "Trainer", "train_spec"],
 }  # fmt: skip
 _WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
 
@@ -69,6 +71,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps the two in 
     from .layers import Sigmoid as Sigmoid
     from .layers import Softmax as Softmax
     from .layers import Tanh as Tanh
+    from .layers import init_parameters as init_parameters
     from .losses import CrossEntropyLoss as CrossEntropyLoss
     from .losses import Loss as Loss
     from .losses import MSELoss as MSELoss
@@ -106,6 +109,8 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps the two in 
     from .registry import Limits as Limits
     from .registry import ParamSpec as ParamSpec
     from .registry import layer_kind as layer_kind
+    from .replicas import ReplicaTrainer as ReplicaTrainer
+    from .replicas import replica_support as replica_support
     from .spec import DataSpec as DataSpec
     from .spec import LayerSpec as LayerSpec
     from .spec import RunSpec as RunSpec
@@ -113,6 +118,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps the two in 
     from .spec import SpecError as SpecError
     from .train import EpochSummary as EpochSummary
     from .train import Run as Run
+    from .train import Status as Status
     from .train import Trainer as Trainer
     from .train import train_spec as train_spec
 

@@ -7,12 +7,15 @@ is seeded (same seed, same points) and takes a ``noise`` level.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import Tensor
+
+from .registry import DATASETS
 
 DISK_CENTER = (0.5, 0.5)
 DISK_RADIUS = 1.0 / math.sqrt(2.0 * math.pi)  # π r² = 1/2: the two classes are equally likely
@@ -102,34 +105,39 @@ def make_moons(n: int, noise: float = 0.0, seed: int = 0) -> Dataset:
     return Dataset(_jitter(x, noise, g).float(), y.long())
 
 
-DATASETS: dict[str, Callable[..., Dataset]] = {
-    "disk": make_disk,
-    "xor": make_xor,
-    "blobs": make_blobs,
-    "spirals": make_spirals,
-    "moons": make_moons,
-}
-
-
 def make_dataset(name: str, n: int, noise: float = 0.0, seed: int = 0) -> Dataset:
-    """One of :data:`DATASETS` by name."""
+    """One of the registry's :data:`~miniframe.engine.registry.DATASETS` by name."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
     if n < 1:
         raise ValueError(f"dataset size must be ≥ 1, got {n}")
     if noise < 0 or not math.isfinite(noise):
         raise ValueError(f"noise must be ≥ 0, got {noise}")
-    return DATASETS[name](n, noise=noise, seed=seed)
+    make: Callable[..., Dataset] = globals()[DATASETS[name].builder]
+    return make(n, noise=noise, seed=seed)
 
 
 class CSVError(ValueError):
     """A malformed CSV dataset; the message names the file and line."""
 
 
-def load_csv(path: str | Path) -> Dataset:
-    """Rows ``x1,x2,label`` (an optional header line of names is skipped; # starts a comment).
+# What a number may look like in a data file: plain decimals with an optional exponent, as
+# float() reads them, but not its extras (``1_0``, non-ASCII digits, surrounding junk).
+# inf and nan are read so that the error can say "must be finite".
+_NUMBER = re.compile(
+    r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?(inf|infinity|nan)", re.IGNORECASE
+)
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_MAX_LABEL = 2**63 - 1  # labels are stored as int64
+QUOTE_CHARS = 80  # an error quotes at most this many characters of the file
 
-    Labels are integers ≥ 0. Any malformed row raises :class:`CSVError` naming its line.
+
+def load_csv(path: str | Path) -> Dataset:
+    """Rows ``x1,x2,label`` (# starts a comment; blank lines are skipped).
+
+    The first row may be a header: a row whose three cells are all names, none a number. Any
+    other row must be two finite numbers and an integer label in [0, 2⁶³). A malformed row
+    raises :class:`CSVError` naming its line (and quoting at most 80 characters of it).
     """
     path = Path(path)
     try:
@@ -140,6 +148,7 @@ def load_csv(path: str | Path) -> Dataset:
         raise CSVError(f"{path}: not a UTF-8 text file") from None
     xs: list[tuple[float, float]] = []
     ys: list[int] = []
+    first = True
     for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
@@ -147,20 +156,14 @@ def load_csv(path: str | Path) -> Dataset:
         cells = [c.strip() for c in line.split(",")]
         if len(cells) != 3:
             raise CSVError(f"{path}:{lineno}: expected 3 values (x1,x2,label), got {len(cells)}")
+        if first and all(c and not _NUMBER.fullmatch(c) for c in cells):
+            first = False
+            continue  # the header
+        first = False
         try:
-            x1, x2 = float(cells[0]), float(cells[1])
-        except ValueError:
-            if not xs and lineno == _first_content_line(text):
-                continue  # a header row
-            raise CSVError(f"{path}:{lineno}: x1 and x2 must be numbers, got {line!r}") from None
-        if not (math.isfinite(x1) and math.isfinite(x2)):
-            raise CSVError(f"{path}:{lineno}: x1 and x2 must be finite, got {line!r}")
-        try:
-            label = int(cells[2])
-        except ValueError:
-            raise CSVError(f"{path}:{lineno}: label must be an integer, got {cells[2]!r}") from None
-        if label < 0:
-            raise CSVError(f"{path}:{lineno}: label must be ≥ 0, got {label}")
+            x1, x2, label = _number(cells[0], "x1"), _number(cells[1], "x2"), _label(cells[2])
+        except ValueError as e:
+            raise CSVError(f"{path}:{lineno}: {e}") from None
         xs.append((x1, x2))
         ys.append(label)
     if not xs:
@@ -168,11 +171,32 @@ def load_csv(path: str | Path) -> Dataset:
     return Dataset(torch.tensor(xs, dtype=torch.float32), torch.tensor(ys, dtype=torch.int64))
 
 
-def _first_content_line(text: str) -> int:
-    for lineno, raw in enumerate(text.splitlines(), start=1):
-        if raw.split("#", 1)[0].strip():
-            return lineno
-    return 0
+def _number(cell: str, name: str) -> float:
+    if not _NUMBER.fullmatch(cell):
+        raise ValueError(f"{name} must be a number, got {quote(cell)}")
+    value = float(cell)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {quote(cell)}")
+    return value
+
+
+def _label(cell: str) -> int:
+    if not _INTEGER.fullmatch(cell):
+        raise ValueError(f"label must be an integer, got {quote(cell)}")
+    digits = cell.lstrip("+-").lstrip("0")
+    if len(digits) > 19 or int(cell) > _MAX_LABEL:  # 19 digits: int() stays cheap
+        raise ValueError(f"label must be < 2**63, got {quote(cell)}")
+    label = int(cell)
+    if label < 0:
+        raise ValueError(f"label must be ≥ 0, got {quote(cell)}")
+    return label
+
+
+def quote(text: str, limit: int = QUOTE_CHARS) -> str:
+    """``text`` quoted for an error message, cut to ``limit`` characters."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text):,} characters)"
 
 
 def centre_inputs(x: Tensor) -> Tensor:

@@ -1,7 +1,8 @@
 """Layers: Linear, the activations, Softmax and Dropout, each forward beside its backward.
 
 Shapes: inputs are batches X ∈ ℝ^{n×d}. Every backward receives G = dL/dY (same shape as Y)
-and returns dL/dX by the chain rule.
+and returns dL/dX by the chain rule. The activations, Softmax and Dropout act on the last axis
+only, so they take a leading replica axis (R, n, d) as they are (:mod:`.replicas`).
 """
 
 from __future__ import annotations
@@ -12,22 +13,18 @@ import torch
 from torch import Tensor
 
 from .module import Module, Param
-
-INITS = ("normal", "uniform", "xavier", "he")
+from .registry import INITS
 
 
 class Linear(Module):
-    """Fully connected layer.
+    """Fully connected layer, W ∈ ℝ^{out×in}, b ∈ ℝ^{out}:
 
-    Forward:  S = X Wᵀ + b,              W ∈ ℝ^{out×in}, b ∈ ℝ^{out}
+    Forward:  S = X Wᵀ + b
     Backward: dL/dW += Gᵀ X,   dL/db += Gᵀ 1 (= Σ_rows G),   dL/dX = G W
 
-    (Gᵀ 1 with a cached vector of ones is one fused multiply-add into the buffer, where
-    ``sum`` then ``add_`` would be two tensor operations.)
-
-    ``init`` picks the weight distribution: "normal" N(0, 1) (the report's, weights and bias),
-    "uniform" U(±1/√in) (torch.nn's default), "xavier" N(0, 2/(in+out)), "he" N(0, 2/in);
-    the last two start the bias at zero.
+    (Gᵀ 1 with a cached vector of ones is one fused multiply-add into the buffer, where ``sum``
+    then ``add_`` would be two tensor operations.) ``init`` names how the weights are drawn:
+    see :func:`init_parameters`.
     """
 
     def __init__(
@@ -39,36 +36,15 @@ class Linear(Module):
         dtype: torch.dtype = torch.float32,
         device: str | torch.device = "cpu",
     ) -> None:
-        for name, v in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"Linear {name} must be a positive integer, got {v!r}")
-        if init not in INITS:
-            raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
+        _check_linear_args(in_features, out_features, init)
         self.in_features, self.out_features, self.init = in_features, out_features, init
-        kw = {"dtype": dtype, "device": device}
-        self.weight = torch.empty(out_features, in_features, **kw)
-        self.bias = torch.empty(out_features, **kw)
+        self.weight = torch.empty(out_features, in_features, dtype=dtype, device=device)
+        self.bias = torch.empty(out_features, dtype=dtype, device=device)
         self.grad_weight = torch.zeros_like(self.weight)
         self.grad_bias = torch.zeros_like(self.bias)
-        self.reset_parameters(generator)
+        init_parameters(self.weight, self.bias, init, generator)
         self._x: Tensor | None = None
-        self._ones = torch.ones(0, **kw)
-
-    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
-        """Draw fresh weights in place (the tensors stay the same objects)."""
-        fan_in, fan_out = self.in_features, self.out_features
-        g = generator
-        if self.init == "normal":
-            self.weight.normal_(0.0, 1.0, generator=g)
-            self.bias.normal_(0.0, 1.0, generator=g)
-        elif self.init == "uniform":
-            bound = 1.0 / math.sqrt(fan_in)
-            self.weight.uniform_(-bound, bound, generator=g)
-            self.bias.uniform_(-bound, bound, generator=g)
-        else:
-            var = 2.0 / (fan_in + fan_out) if self.init == "xavier" else 2.0 / fan_in
-            self.weight.normal_(0.0, math.sqrt(var), generator=g)
-            self.bias.zero_()
+        self._ones = torch.ones(0, dtype=dtype, device=device)
 
     def forward(self, x: Tensor) -> Tensor:
         if x.dim() != 2 or x.shape[1] != self.in_features:
@@ -79,10 +55,17 @@ class Linear(Module):
         return torch.addmm(self.bias, x, self.weight.t())
 
     def backward(self, grad_output: Tensor) -> Tensor:
-        x = self._saved(self._x)
-        self.grad_weight.addmm_(grad_output.t(), x)
-        self.grad_bias.addmv_(grad_output.t(), self._ones_like_rows(grad_output))
+        x, g_t = self._saved(self._x), grad_output.t()
+        self.grad_weight.addmm_(g_t, x)
+        self.grad_bias.addmv_(g_t, self._ones_like_rows(grad_output))
         return grad_output.mm(self.weight)
+
+    def param(self) -> list[Param]:
+        return [(self.weight, self.grad_weight), (self.bias, self.grad_bias)]
+
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """Draw fresh weights in place (the tensors stay the same objects)."""
+        init_parameters(self.weight, self.bias, self.init, generator)
 
     def _ones_like_rows(self, g: Tensor) -> Tensor:
         """A vector of ones, one per row of ``g`` (kept between calls of the same batch size)."""
@@ -90,11 +73,41 @@ class Linear(Module):
             self._ones = torch.ones(g.shape[0], dtype=g.dtype, device=g.device)
         return self._ones
 
-    def param(self) -> list[Param]:
-        return [(self.weight, self.grad_weight), (self.bias, self.grad_bias)]
-
     def extra_repr(self) -> str:
         return f"{self.in_features}, {self.out_features}"
+
+
+def _check_linear_args(in_features: int, out_features: int, init: str) -> None:
+    for name, v in (("in_features", in_features), ("out_features", out_features)):
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            raise ValueError(f"Linear {name} must be a positive integer, got {v!r}")
+    if init not in INITS:
+        raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
+
+
+def init_parameters(
+    weight: Tensor, bias: Tensor, init: str, generator: torch.Generator | None = None
+) -> None:
+    """Fill a Linear's ``weight`` (out, in) and ``bias`` (out,) in place.
+
+    "normal": N(0, 1), weights and bias (the report's); "uniform": U(±1/√in) (torch.nn's
+    default); "xavier": N(0, 2/(in+out)); "he": N(0, 2/in). The last two start the bias at 0.
+    """
+    fan_out, fan_in = weight.shape[-2], weight.shape[-1]
+    g = generator
+    if init == "normal":
+        weight.normal_(0.0, 1.0, generator=g)
+        bias.normal_(0.0, 1.0, generator=g)
+    elif init == "uniform":
+        bound = 1.0 / math.sqrt(fan_in)
+        weight.uniform_(-bound, bound, generator=g)
+        bias.uniform_(-bound, bound, generator=g)
+    elif init in ("xavier", "he"):
+        var = 2.0 / (fan_in + fan_out) if init == "xavier" else 2.0 / fan_in
+        weight.normal_(0.0, math.sqrt(var), generator=g)
+        bias.zero_()
+    else:
+        raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
 
 
 class ReLU(Module):
@@ -169,7 +182,7 @@ class Sigmoid(Module):
 
 
 class Softmax(Module):
-    """Row-wise Y_i = e^{X_i} / Σ_j e^{X_j} (shifted by max X for stability).
+    """Row-wise (over the last axis) Y_i = e^{X_i} / Σ_j e^{X_j} (shifted by max X for stability).
 
     Its Jacobian is dY_i/dX_j = Y_i (δ_ij − Y_j), so the vector-Jacobian product is
     dL/dX = Y ⊙ (G − Σ_j G_j Y_j), computed per row without forming the n×d×d Jacobian.
@@ -179,12 +192,12 @@ class Softmax(Module):
         self._y: Tensor | None = None
 
     def forward(self, x: Tensor) -> Tensor:
-        self._y = torch.softmax(x, dim=1)
+        self._y = torch.softmax(x, dim=-1)
         return self._y
 
     def backward(self, grad_output: Tensor) -> Tensor:
         y = self._saved(self._y)
-        return y * (grad_output - (grad_output * y).sum(dim=1, keepdim=True))
+        return y * (grad_output - (grad_output * y).sum(dim=-1, keepdim=True))
 
 
 class Dropout(Module):

@@ -168,8 +168,9 @@ class LayerKind:
     ``engine_class`` names the class in :mod:`miniframe.engine.layers`; ``torch_class`` the
     torch.nn class the benchmark mirrors it with (called with the parameters by name, plus
     ``torch_kwargs``). ``has_weights``: a Linear (weights and bias; sets the width).
-    ``elementwise``: acts on each number alone, so one module serves stacked replicas.
-    ``stochastic``: draws random masks, from its own generator.
+    ``row_wise``: acts on each row (the last axis) alone, so one module serves stacked replicas
+    as it is. ``stochastic``: draws random masks, from its own generator (each replica would
+    need its own stream, so such layers are not replica-batched).
     """
 
     name: str
@@ -178,7 +179,7 @@ class LayerKind:
     torch_class: str
     params: tuple[ParamSpec, ...] = ()
     has_weights: bool = False
-    elementwise: bool = False
+    row_wise: bool = False
     stochastic: bool = False
     torch_kwargs: tuple[tuple[str, object], ...] = ()
     aliases: tuple[str, ...] = ()
@@ -210,19 +211,21 @@ LAYERS: dict[str, LayerKind] = {
     k.name: k
     for k in (
         LayerKind("linear", "Linear", "Linear", "Linear", (_UNITS, _IN_FEATURES), has_weights=True),
-        LayerKind("relu", "ReLU", "ReLU", "ReLU", elementwise=True),
+        LayerKind("relu", "ReLU", "ReLU", "ReLU", row_wise=True),
         LayerKind(
             "leaky_relu",
             "LeakyReLU",
             "LeakyReLU",
             "LeakyReLU",
             (_SLOPE,),
-            elementwise=True,
+            row_wise=True,
             aliases=("leakyrelu", "lrelu"),
         ),
-        LayerKind("tanh", "Tanh", "Tanh", "Tanh", elementwise=True),
-        LayerKind("sigmoid", "Sigmoid", "Sigmoid", "Sigmoid", elementwise=True),
-        LayerKind("softmax", "Softmax", "Softmax", "Softmax", torch_kwargs=(("dim", 1),)),
+        LayerKind("tanh", "Tanh", "Tanh", "Tanh", row_wise=True),
+        LayerKind("sigmoid", "Sigmoid", "Sigmoid", "Sigmoid", row_wise=True),
+        LayerKind(
+            "softmax", "Softmax", "Softmax", "Softmax", row_wise=True, torch_kwargs=(("dim", 1),)
+        ),
         LayerKind("dropout", "Dropout", "Dropout", "Dropout", (_DROP_P,), stochastic=True),
     )
 }

@@ -132,7 +132,11 @@ class TorchSide:
 
 class BareSide:
     """The engine's tensor operations as one hand-written loop: lists of weights, no modules,
-    no checks, no method calls. Plain SGD; Linear, ReLU and LeakyReLU (slope ≤ 1) layers."""
+    no checks, no method calls. Plain SGD; Linear, ReLU and LeakyReLU (slope ≤ 1) layers.
+
+    It mirrors the engine's kernels call for call (Linear's addmm/addmv, the losses' gradient
+    without their value, the solver's foreach update); keep it in step when they change.
+    """
 
     def __init__(self, spec: RunSpec, dtype: torch.dtype = torch.float32) -> None:
         s = spec.solver
@@ -158,14 +162,14 @@ class BareSide:
         self.x = train.x.to(dtype)
         self.y = torch.nn.functional.one_hot(train.y, spec.n_classes).to(dtype)
         self.lr, self.batch_size = s.lr, spec.batch_size
-        self.ones = torch.ones(spec.batch_size, dtype=dtype)
         self.generator = torch.Generator().manual_seed(spec.seed)
 
     def train_epoch(self) -> None:
-        W, b, gW, gb, ones = self.W, self.b, self.gW, self.gb, self.ones
+        W, b, gW, gb = self.W, self.b, self.gW, self.gb
         last, a = len(W) - 1, self.slope
         perm = torch.randperm(len(self.x), generator=self.generator)
         xs, ys = self.x[perm], self.y[perm]
+        ones = torch.ones(0, dtype=self.x.dtype)
         for x, y in zip(xs.split(self.batch_size), ys.split(self.batch_size), strict=True):
             inputs, saved = [], []
             h = x
@@ -180,20 +184,22 @@ class BareSide:
                         slope = h.sign().clamp_(a, 1.0)
                         saved.append(slope)
                         h = h * slope
+            # The loss's gradient only: a training step never computes the loss value.
             if self.mse:
                 diff = h - y
-                g = diff * (2.0 / diff.numel())
-                _ = (diff * diff).mean()
+                g = diff * (2.0 / (diff.shape[0] * diff.shape[1]))
             else:
-                log_p = torch.log_softmax(h, dim=1)
+                log_p = torch.log_softmax(h, dim=-1)
                 g = (log_p.exp() - y).div_(h.shape[0])
-                _ = (log_p * y).sum() / -h.shape[0]
             torch._foreach_zero_(self.grads)
+            if ones.shape[0] != g.shape[0]:
+                ones = torch.ones(g.shape[0], dtype=g.dtype)
             for i in range(last, -1, -1):
                 if i < last:
                     g = g * saved[i].sign() if self.relu else g * saved[i]
-                gW[i].addmm_(g.t(), inputs[i])
-                gb[i].addmv_(g.t(), ones[: g.shape[0]])  # Gᵀ 1, as Linear does
+                g_t = g.t()
+                gW[i].addmm_(g_t, inputs[i])
+                gb[i].addmv_(g_t, ones)  # Gᵀ 1, as Linear.backward
                 g = g.mm(W[i])
             torch._foreach_add_(self.params, self.grads, alpha=-self.lr)
 

@@ -151,8 +151,8 @@ def test_csv_crlf_and_str_path(tmp_path):
     [
         ("0.1,0.2,0\n0.3,0.4\n", 2, "expected 3 values"),
         ("0.1,0.2,0\n0.3,0.4,1,5\n", 2, "expected 3 values"),
-        ("x1,x2,label\n0.1,0.2,0\n\n0.3,abc,1\n", 4, "numbers"),
-        ("0.1,0.2,0\nfoo,0.2,1\n", 2, "numbers"),
+        ("x1,x2,label\n0.1,0.2,0\n\n0.3,abc,1\n", 4, "x2 must be a number"),
+        ("0.1,0.2,0\nfoo,0.2,1\n", 2, "x1 must be a number"),
         ("0.1,0.2,0\n0.3,0.4,1.5\n", 2, "integer"),
         ("0.1,0.2,0\n0.3,0.4,one\n", 2, "integer"),
         ("# comment\n0.1,0.2,0\n0.3,0.4,-1\n", 3, "≥ 0"),
@@ -204,3 +204,67 @@ def test_csv_header_only_allowed_on_first_content_line(tmp_path):
     path = write(tmp_path, "0.1,0.2,0\nx1,x2,label\n")
     with pytest.raises(CSVError, match=r":2:"):
         load_csv(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("0.5,0..3,1\n0.1,0.2,0\n", "x2 must be a number, got '0..3'"),
+        ("x1,0.2,label\n0.1,0.2,0\n", "x1 must be a number, got 'x1'"),  # not all names
+    ],
+    ids=["typo", "half-header"],
+)
+def test_csv_first_row_typo_is_an_error_not_a_header(tmp_path, text, match):
+    """Only a row of names is a header; a first data row with a typo names its line."""
+    path = write(tmp_path, text)
+    with pytest.raises(CSVError, match=match) as info:
+        load_csv(path)
+    assert f"{path}:1:" in str(info.value)
+
+
+@pytest.mark.parametrize("header", ["x1,x2,label", "a, b ,c", "\ufeffx,y,class"])
+def test_csv_header_of_names_is_skipped(tmp_path, header):
+    data = load_csv(write(tmp_path, f"{header}\n0.5,0.25,1\n"))
+    assert data.y.tolist() == [1] and data.x.tolist() == [[0.5, 0.25]]
+
+
+@pytest.mark.parametrize(
+    ("row", "match"),
+    [
+        ("1_0,0.2,0", "x1 must be a number, got '1_0'"),
+        ("0.1,2_5.0,0", "x2 must be a number"),
+        ("0.1,0.2,1_0", "label must be an integer, got '1_0'"),
+        ("0.1,0.2,\u0661", "label must be an integer"),  # an Arabic-Indic digit: int() reads it
+        ("0x1,0.2,0", "x1 must be a number"),
+    ],
+    ids=["underscore-x1", "underscore-x2", "underscore-label", "non-ascii-digit", "hex"],
+)
+def test_csv_rejects_what_only_python_reads_as_numbers(tmp_path, row, match):
+    path = write(tmp_path, f"0.1,0.2,0\n{row}\n")
+    with pytest.raises(CSVError, match=match) as info:
+        load_csv(path)
+    assert f"{path}:2:" in str(info.value)
+
+
+@pytest.mark.parametrize("label", [str(2**63), str(10**30), "9" * 5000])
+def test_csv_label_beyond_int64_names_the_line(tmp_path, label):
+    path = write(tmp_path, f"0.1,0.2,0\n0.3,0.4,{label}\n")
+    with pytest.raises(CSVError, match=r"2\*\*63") as info:
+        load_csv(path)
+    assert f"{path}:2:" in str(info.value)
+
+
+def test_csv_largest_int64_label_is_accepted(tmp_path):
+    data = load_csv(write(tmp_path, f"0.1,0.2,{2**63 - 1}\n"))
+    assert data.y.tolist() == [2**63 - 1]
+
+
+def test_csv_error_quotes_at_most_80_characters(tmp_path):
+    """A 5 MB cell must not make a 5 MB message."""
+    path = write(tmp_path, "0.1,0.2,0\n0.3," + "x" * 5_000_000 + ",1\n")
+    with pytest.raises(CSVError) as info:
+        load_csv(path)
+    msg = str(info.value)
+    assert f"{path}:2: x2 must be a number" in msg
+    assert len(msg) < len(str(path)) + 200
+    assert "5,000,000 characters" in msg

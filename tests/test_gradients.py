@@ -4,6 +4,8 @@ The engine derives every backward by hand; torch.autograd (float64) is the oracl
 central finite differences check the same gradients with no autograd at all.
 """
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -23,6 +25,7 @@ from miniframe.engine import (
     Softmax,
     Tanh,
 )
+from miniframe.engine.replicas import ReplicaLinear
 
 F64 = torch.float64
 INITS = ["normal", "uniform", "xavier", "he"]
@@ -67,7 +70,7 @@ def torch_activation(name, slope=None):
         "leaky_relu": lambda x: F.leaky_relu(x, slope),
         "tanh": torch.tanh,
         "sigmoid": torch.sigmoid,
-        "softmax": lambda x: torch.softmax(x, dim=1),
+        "softmax": lambda x: torch.softmax(x, dim=-1),
     }[name]
 
 
@@ -609,3 +612,150 @@ def test_train_eval_propagates():
     assert torch.equal(model.forward(x), model.forward(x))
     model.train()
     assert model.training and model[1].training
+
+
+# ---- rank-generic forms: a leading replica axis (R, n, d) ---------------------------------
+replicas = st.integers(1, 4)
+
+
+def replica_linear(g, r, d_in, d_out, exact, init="normal"):
+    """R float64 Linears of the same shape, stacked; and the lone Linears themselves."""
+    lones = [Linear(d_in, d_out, init=init, generator=g, dtype=F64) for _ in range(r)]
+    return ReplicaLinear(lones, exact=exact), lones
+
+
+@pytest.mark.parametrize("exact", [False, True], ids=["batched", "exact"])
+@hsettings
+@given(r=replicas, n=dims, d_in=dims, d_out=dims, seed=seeds)
+def test_replica_linear_matches_autograd(exact, r, n, d_in, d_out, seed):
+    """Replica r's output, dL/dX_r, dL/dW_r and dL/db_r equal torch.autograd's for F.linear
+    on replica r's weights (L = Σ_r Σ S_r ⊙ G_r, so the replicas' gradients are separate)."""
+    g = torch.Generator().manual_seed(seed)
+    lin, _ = replica_linear(g, r, d_in, d_out, exact)
+    x, grad_out = randn(g, r, n, d_in), randn(g, r, n, d_out)
+    y = lin.forward(x)
+    gx = lin.backward(grad_out)
+
+    xt = x.clone().requires_grad_()
+    wt = lin.weight.clone().requires_grad_()
+    bt = lin.bias.clone().requires_grad_()
+    yt = torch.stack([F.linear(xt[i], wt[i], bt[i, 0]) for i in range(r)])
+    yt.backward(grad_out)
+    assert y.shape == (r, n, d_out) and gx.shape == x.shape
+    close(y, yt.detach())
+    close(gx, xt.grad)
+    close(lin.grad_weight, wt.grad)
+    close(lin.grad_bias, bt.grad)
+
+
+@pytest.mark.parametrize("exact", [False, True], ids=["batched", "exact"])
+def test_replica_linear_matches_finite_differences(exact):
+    g = torch.Generator().manual_seed(8)
+    lin, _ = replica_linear(g, 3, 4, 3, exact)
+    x, grad_out = randn(g, 3, 5, 4), randn(g, 3, 5, 3)
+
+    def loss():
+        return (lin.forward(x) * grad_out).sum()
+
+    lin.forward(x)
+    gx = lin.backward(grad_out)
+    close(gx, fd_grad(loss, x), **FD)
+    close(lin.grad_weight, fd_grad(loss, lin.weight), **FD)
+    close(lin.grad_bias, fd_grad(loss, lin.bias), **FD)
+
+
+@pytest.mark.parametrize("exact", [False, True], ids=["batched", "exact"])
+def test_replica_linear_is_its_lone_linears(exact):
+    """Built from lone Linears, a ReplicaLinear holds their weights and computes what each
+    computes on its own replica's rows (float64: equal to rounding; exact: bit for bit)."""
+    g = torch.Generator().manual_seed(9)
+    lin, lones = replica_linear(g, 3, 2, 5, exact, init="he")
+    x, grad_out = randn(g, 3, 4, 2), randn(g, 3, 4, 5)
+    y, gx = lin.forward(x), lin.backward(grad_out)
+    for i, lone in enumerate(lones):
+        assert torch.equal(lin.weight[i], lone.weight) and torch.equal(lin.bias[i, 0], lone.bias)
+        yi, gxi = lone.forward(x[i].clone()), lone.backward(grad_out[i].clone())
+        for ours, theirs in ((y[i], yi), (gx[i], gxi), (lin.grad_weight[i], lone.grad_weight),
+                             (lin.grad_bias[i, 0], lone.grad_bias)):  # fmt: skip
+            if exact:
+                assert torch.equal(ours, theirs)
+            else:
+                close(ours, theirs)
+    assert lin.param() == [(lin.weight, lin.grad_weight), (lin.bias, lin.grad_bias)]
+    assert "3 × (2, 5)" in repr(lin)
+
+
+@pytest.mark.parametrize(("name", "slope"), ACTIVATIONS)
+@hsettings
+@given(r=replicas, n=dims, d=dims, seed=seeds)
+def test_activations_take_a_replica_axis(name, slope, r, n, d, seed):
+    """On (R, n, d) every activation is its per-replica self: Y and dL/dX equal autograd's."""
+    g = torch.Generator().manual_seed(seed)
+    x, grad_out = randn(g, r, n, d), randn(g, r, n, d)
+    mod = engine_activation(name, slope)
+    y, gx = mod.forward(x), mod.backward(grad_out)
+    xt = x.clone().requires_grad_()
+    yt = torch.stack([torch_activation(name, slope)(xt[i]) for i in range(r)])
+    yt.backward(grad_out)
+    close(y, yt.detach())
+    close(gx, xt.grad)
+
+
+@pytest.mark.parametrize("loss_name", ["mse", "mse-float", "ce"])
+@hsettings
+@given(r=replicas, n=dims, k=st.integers(2, 5), seed=seeds)
+def test_losses_take_a_replica_axis(loss_name, r, n, k, seed):
+    """On (R, n, k) a loss is one value per replica, shape (R,), each the lone loss of that
+    replica; the gradient is autograd's of Σ_r L_r (replica r's slice is dL_r/dŶ_r)."""
+    g = torch.Generator().manual_seed(seed)
+    out = randn(g, r, n, k)
+    labels = torch.randint(0, k, (r, n), generator=g)
+    target = randn(g, r, n, k) if loss_name == "mse-float" else labels
+    loss = CrossEntropyLoss() if loss_name == "ce" else MSELoss()
+    value = loss.forward(out, target)
+    grad = loss.backward()
+
+    ot = out.clone().requires_grad_()
+    if loss_name == "ce":
+        ref = torch.stack([F.cross_entropy(ot[i], labels[i]) for i in range(r)])
+    else:
+        tt = target if loss_name == "mse-float" else F.one_hot(labels, k).to(F64)
+        ref = torch.stack([F.mse_loss(ot[i], tt[i]) for i in range(r)])
+    ref.sum().backward()
+    assert value.shape == (r,)
+    close(value, ref.detach())
+    close(grad, ot.grad)
+    for i in range(r):  # each replica's value is its lone loss
+        close(value[i], type(loss)().forward(out[i], target[i]))
+
+
+@pytest.mark.parametrize("loss_cls", [MSELoss, CrossEntropyLoss])
+def test_replica_loss_gradient_matches_finite_differences(loss_cls):
+    g = torch.Generator().manual_seed(12)
+    out = randn(g, 3, 4, 3)
+    labels = torch.tensor([[0, 2, 1, 1], [2, 2, 0, 1], [1, 0, 0, 2]])
+    loss = loss_cls()
+    loss.forward(out, labels)
+    grad = loss.backward()
+    close(grad, fd_grad(lambda: loss_cls().forward(out, labels).sum(), out), **FD)
+
+
+@pytest.mark.parametrize("loss_cls", [MSELoss, CrossEntropyLoss])
+def test_keep_then_backward_is_forward_then_backward(loss_cls):
+    """A training step calls keep (no loss value); backward gives the same gradient."""
+    g = torch.Generator().manual_seed(13)
+    out, labels = randn(g, 6, 3), torch.tensor([0, 1, 2, 2, 1, 0])
+    a, b = loss_cls(), loss_cls()
+    a.forward(out, labels)
+    b.keep(out, b.encode(labels, 3, F64))
+    assert torch.equal(a.backward(), b.backward())
+
+
+def test_perfect_cross_entropy_is_plus_zero():
+    """−(1/n) Σ log 1 is 0.0, not −0.0 (which would print as -0.0000)."""
+    out = torch.tensor([[100.0, -100.0], [-100.0, 100.0]])
+    for logits in (out, out.double(), out.unsqueeze(0).repeat(2, 1, 1)):
+        labels = torch.tensor([0, 1]).expand(logits.shape[:-1])
+        value = CrossEntropyLoss().forward(logits, labels)
+        assert torch.equal(value, torch.zeros_like(value))
+        assert all(math.copysign(1.0, v) == 1.0 for v in value.reshape(-1).tolist())

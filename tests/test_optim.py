@@ -212,3 +212,82 @@ def test_changing_lr_mid_run_matches_torch():
     opt.lr = 0.2
     ref.param_groups[0]["lr"] = 0.2
     run_both(opt, ref, ours, theirs, grads[3:])
+
+
+BAD_NUMBERS = [math.nan, math.inf, -math.inf]
+
+
+@pytest.mark.parametrize("value", [*BAD_NUMBERS, -0.5])
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (lambda ps, v: SGD(ps, lr=0.1, momentum=v), "momentum"),
+        (lambda ps, v: SGD(ps, lr=0.1, weight_decay=v), "weight_decay"),
+        (lambda ps, v: Adam(ps, weight_decay=v), "weight_decay"),
+        (lambda ps, v: Adam(ps, eps=v), "eps"),
+        (lambda ps, v: Adam(ps, betas=(v, 0.999)), r"betas\[0\]"),
+        (lambda ps, v: Adam(ps, betas=(0.9, v)), r"betas\[1\]"),
+        (lambda ps, v: Adam(ps, lr=v), "learning rate"),
+    ],
+    ids=["sgd-momentum", "sgd-wd", "adam-wd", "adam-eps", "beta1", "beta2", "adam-lr"],
+)
+def test_non_finite_or_negative_settings_name_the_argument(make, name, value):
+    with pytest.raises(ValueError, match=name):
+        make(Linear(2, 2).param(), value)
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (lambda ps: SGD(ps, lr="0.1"), "learning rate"),
+        (lambda ps: SGD(ps, lr=0.1, momentum=None), "momentum"),
+        (lambda ps: SGD(ps, lr=0.1, momentum=0.9, nesterov=1), "nesterov"),
+        (lambda ps: Adam(ps, betas=0.9), "betas"),
+        (lambda ps: Adam(ps, betas=(0.9, 0.99, 0.5)), "betas"),
+    ],
+    ids=["lr-str", "momentum-none", "nesterov-int", "betas-scalar", "betas-triple"],
+)
+def test_settings_of_the_wrong_type_name_the_argument(make, name):
+    with pytest.raises(TypeError, match=name):
+        make(Linear(2, 2).param())
+
+
+@pytest.mark.parametrize("solver", [SGD, Adam])
+def test_bare_tensors_instead_of_pairs_are_rejected(solver):
+    lin = Linear(2, 2)
+    with pytest.raises(TypeError, match=r"params\[0\] must be a \(parameter, gradient\) pair"):
+        solver([lin.weight, lin.bias], lr=0.1)
+    with pytest.raises(TypeError, match="bare tensor"):
+        solver(lin.weight, lr=0.1)
+    with pytest.raises(ValueError, match="shape"):
+        solver([(lin.weight, lin.grad_bias)], lr=0.1)
+
+
+@pytest.mark.parametrize(
+    ("make_ours", "make_theirs"),
+    [
+        (lambda ps: SGD(ps, lr=0.1), lambda ps: torch.optim.SGD(ps, lr=0.1)),
+        (
+            lambda ps: SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
+            lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
+        ),
+        (
+            lambda ps: Adam(ps, lr=0.01, weight_decay=0.01),
+            lambda ps: torch.optim.Adam(ps, lr=0.01, weight_decay=0.01),
+        ),
+    ],
+    ids=["sgd", "sgd-momentum", "adam"],
+)
+def test_solvers_follow_parameters_recast_after_construction(make_ours, make_theirs):
+    """The bench builds a float32 model and its solver, then recasts the very tensors to
+    float64: the solver's state must follow (it is created at the first step)."""
+    lin = Linear(3, 2, generator=torch.Generator().manual_seed(0))
+    opt = make_ours(lin.param())
+    for p, grad in lin.param():
+        p.data, grad.data = p.data.double(), grad.data.double()
+    theirs = [p.clone().requires_grad_() for p, _ in lin.param()]
+    g = torch.Generator().manual_seed(4)
+    grads = [[torch.randn(t.shape, generator=g, dtype=F64) for t in theirs] for _ in range(4)]
+    run_both(opt, make_theirs(theirs), lin.param(), theirs, grads)
+    assert all(p.dtype == F64 for p, _ in lin.param())
+    assert all(t.dtype == F64 for t in getattr(opt, "m", []) + getattr(opt, "velocity", []))

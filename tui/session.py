@@ -198,7 +198,8 @@ class TrainingSession:
                 post(PausedChanged(False))
             with self.lock:
                 summary = run.step_epoch(should_stop)
-                self._push(summary, post)
+                if summary.train_acc is not None:  # a stop skips the evaluation: nothing to show
+                    self._push(summary, post)
                 now = time.monotonic()
                 done = summary.status in ("stopped", "diverged") or run.epoch >= target
                 if done or now - last_boundary >= BOUNDARY_EVERY_S:

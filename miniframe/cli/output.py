@@ -4,7 +4,6 @@ line's ``status`` and ``message`` say why), and no ``-0.0``."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 from typing import Any
@@ -28,8 +27,5 @@ def json_line(obj: dict[str, Any]) -> str:
 
 def epoch_record(summary: Any) -> dict[str, Any]:
     """An EpochSummary as a JSON object that always has ``status`` and ``message``."""
-    to_json = getattr(summary, "to_json_dict", None)  # the engine's own, where it has one
-    record: dict[str, Any] = to_json() if callable(to_json) else dataclasses.asdict(summary)
-    record.setdefault("status", "running")
-    record.setdefault("message", "")
+    record: dict[str, Any] = summary.to_json_dict()
     return record
