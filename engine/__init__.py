@@ -44,7 +44,7 @@ _EXPORTS = {
     "shape": ["DataShape", "InputTransform", "data_shape"],
     "spec": ["DataSpec", "LayerSpec", "RunSpec", "SolverSpec", "SpecError", "StopSpec"],
     "table": ["CSVError", "Table", "clear_cache", "csv_split", "label_column_chooser",
-              "read_table"],
+              "read_for_model", "read_table"],
     "train": ["EpochSummary", "Run", "Status", "Trainer", "train_spec"],
 }  # fmt: skip
 _WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
@@ -149,6 +149,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps the two in 
     from .table import clear_cache as clear_cache
     from .table import csv_split as csv_split
     from .table import label_column_chooser as label_column_chooser
+    from .table import read_for_model as read_for_model
     from .table import read_table as read_table
     from .train import EpochSummary as EpochSummary
     from .train import Run as Run

@@ -80,8 +80,8 @@ class DeadUnitWatch:
         return x
 
     def dead(self) -> dict[int, Tensor]:
-        """Per watched position, the fraction of dead units (a 0-dim tensor)."""
-        return {i: (p <= 0).float().mean() for i, p in self.peak.items()}
+        """Per watched position, how many units are dead (a 0-dim float tensor)."""
+        return {i: (p <= 0).sum(dtype=torch.float32) for i, p in self.peak.items()}
 
 
 class LayerStatsRecorder:
@@ -126,7 +126,7 @@ class LayerStatsRecorder:
         for k, (i, m) in enumerate(self.linears):
             start = values[3 * n + k]
             ratio = values[2 * n + k] / start if start > 0 else math.inf
-            frac = next(dead_values) if self.rectifier.get(i) in dead else None
+            frac = next(dead_values) / m.out_features if self.rectifier.get(i) in dead else None
             out.append(
                 LayerStats(
                     layer=i,

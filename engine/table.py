@@ -38,7 +38,7 @@ import re
 import threading
 from array import array
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -370,8 +370,9 @@ def integer_classes(classes: Sequence[str]) -> bool:
     return all(_INTEGER.fullmatch(c) for c in classes)
 
 
-def encode_labels(table: Table, classes: Sequence[str]) -> array[int]:
-    """Each row's class index in ``classes``; CSVError names a row whose label is none of them."""
+def encode_labels(table: Table, classes: Sequence[str], whose: str = "the model's") -> array[int]:
+    """Each row's class index in ``classes``; CSVError names a row whose label is none of them
+    (``whose`` classes they are, in the message)."""
     index = {name: i for i, name in enumerate(classes)}
     ints = integer_classes(classes)
     out: array[int] = array("q")
@@ -382,7 +383,7 @@ def encode_labels(table: Table, classes: Sequence[str]) -> array[int]:
             shown = ", ".join(quote(n, 30) for n in classes[:10]) + (", …" * (len(classes) > 10))
             raise CSVError(
                 f"{table.path}:{line}: {table.column(table.label_index)}: the label "
-                f"{quote(cell)} is not one of the model's classes ({shown})"
+                f"{quote(cell)} is not one of {whose} classes ({shown})"
             )
         out.append(c)
     return out
@@ -497,7 +498,7 @@ def _split(spec: RunSpec, train: Table) -> CSVData:
             with_classes=False,
         )
         check_same_columns(test, train)
-        test_y = encode_labels(test, classes)
+        test_y = encode_labels(test, classes, "the training data's")
         present = set(test_y)
         missing = [classes[c] for c in range(len(classes)) if c not in present]
         if missing:
@@ -572,3 +573,68 @@ def stratified_split(
 def csv_shape(spec: RunSpec) -> DataShape:
     """The shape of a ``csv`` spec's data (reads and checks the file(s); cached)."""
     return csv_split(spec).shape
+
+
+# ---- new inputs for a trained model ------------------------------------------------------------
+def _default_name(name: str, j: int) -> bool:
+    return name == f"column {j + 1}"
+
+
+def read_for_model(
+    path: str | Path, shape: DataShape, *, labels_required: bool, keep_cells: bool = False
+) -> Table:
+    """A data file for a model trained on data of ``shape`` (``evaluate --data``,
+    ``predict``): its n_inputs feature columns in the training order, and the label column
+    where it was in training (found by its header name, else by its position), which
+    ``evaluate`` requires and ``predict`` may do without. Labels are the model's classes.
+
+    CSVError when the file's width fits neither (n_inputs or n_inputs + 1 columns), a header
+    names the features differently from the training data's header, or a label is none of
+    the model's classes (named by line)."""
+    path = Path(path)
+    n = shape.n_inputs
+
+    def choose(header: tuple[str, ...] | None, width: int) -> int | None:
+        if width == n + 1:
+            if header is not None and header.count(shape.label_name) == 1:
+                return header.index(shape.label_name)
+            return shape.label_position
+        if width == n and not labels_required:
+            return None
+        label = f"the labels ({_describe_label(shape)})"
+        if width == n:
+            raise CSVError(
+                f"{path}: {width} columns: the model's {n} features, but no column for {label}"
+            )
+        fits = f"{n} features and {label}" + ("" if labels_required else f", or the {n} features")
+        raise CSVError(
+            f"{path}: {width} column{'s' * (width != 1)}, but the model was trained on {n} "
+            f"feature{'s' * (n != 1)}: give {fits}"
+        )
+
+    table = read_table(
+        path, choose, what="CSV data file", keep_cells=keep_cells, with_classes=False
+    )
+    if table.header is not None:
+        trained = [
+            (j, name)
+            for j, name in enumerate(shape.feature_names)
+            if not _default_name(name, j + (j >= shape.label_position))
+        ]
+        given = table.feature_names
+        for j, name in trained:
+            if given[j] != name:
+                raise CSVError(
+                    f"{path}: feature {j + 1} is {quote(given[j])}, but the model's feature "
+                    f"{j + 1} is {quote(name)} (the columns must come in the training order)"
+                )
+    if table.label_index is None:
+        return table
+    return replace(table, classes=shape.class_names, y=encode_labels(table, shape.class_names))
+
+
+def _describe_label(shape: DataShape) -> str:
+    where = f"column {shape.label_position + 1}"
+    if _default_name(shape.label_name, shape.label_position):
+        return where
+    return f"{where}, {quote(shape.label_name)}"
