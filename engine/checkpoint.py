@@ -207,7 +207,7 @@ def _inspect(path: Path) -> tuple[CheckpointInfo, bytes]:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{path}: a safetensors file, but not a miniframe checkpoint")
     version = meta.get("version")
-    if version != VERSION and version not in UNVERIFIED_VERSIONS:
+    if version not in CHECKED_VERSIONS and version not in UNVERIFIED_VERSIONS:
         raise CheckpointError(f"{path}: checkpoint version {str(version)[:20]!r} unsupported")
     spec_json = meta.get("spec")
     if not isinstance(spec_json, str):

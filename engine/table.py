@@ -245,7 +245,7 @@ def read_table(
     if "\0" in text:
         raise CSVError(f"{path}: not a text file (it holds NUL bytes)")
     delimiter = sniff_delimiter(text)
-    reader = csv.reader(_lines(text), delimiter=delimiter)
+    reader = csv.reader(_lines(text), delimiter=delimiter, strict=True)
     choose = label if label is not None else label_column_chooser(None, path)
     header: tuple[str, ...] | None = None
     columns: tuple[str, ...] = ()
