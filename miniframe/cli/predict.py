@@ -52,7 +52,13 @@ def run(args: argparse.Namespace) -> int:
     predicted = probs.argmax(dim=1).tolist()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    header = list(table.header) if table.header is not None else list(table.columns)
+    if table.header is not None:
+        header = list(table.header)
+    else:  # the model's names for the columns
+        names = iter(shape.feature_names)
+        header = [
+            shape.label_name if j == table.label_index else next(names) for j in range(table.width)
+        ]
     writer.writerow([*header, "predicted", *(f"p_{name}" for name in shape.class_names)])
     assert table.cells is not None
     for cells, c, row in zip(table.cells, predicted, probs.tolist(), strict=True):
