@@ -6,7 +6,7 @@ import csv
 import math
 
 import pytest
-from conftest import tiny_spec
+from tui_helpers import tiny_spec
 
 from miniframe.engine.spec import LayerSpec
 from miniframe.engine.train import EpochSummary
