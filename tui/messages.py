@@ -1,29 +1,32 @@
-"""Typed messages the background workers post to the app.
+"""Typed messages the background threads post to the app.
 
-Workers never touch widgets: they post one of these and the app's handlers update the screen
+Threads never touch widgets: they post one of these and the app's handlers update the screen
 on the UI thread. Per-epoch and boundary messages may be coalesced when the UI lags
 (``can_replace``): an epoch message carries no data itself, the handler drains the feed of
 every summary that arrived, so coalescing drops redraws but never epochs.
+
+Messages are dataclasses (Textual's ``Message.__post_init__`` supports that); ``eq=False``
+keeps them compared by identity, as Textual expects.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from textual.message import Message
 
 from miniframe.engine.spec import RunSpec
 
 
+@dataclass(eq=False)
 class EngineLoaded(Message):
     """torch and the engine finished importing in the background (``error`` if they failed)."""
 
-    def __init__(self, seconds: float, error: str | None = None) -> None:
-        super().__init__()
-        self.seconds = seconds
-        self.error = error
+    error: str | None = None
 
 
+@dataclass(eq=False)
 class EpochsReady(Message):
     """New epoch summaries are waiting in the training feed."""
 
@@ -42,56 +45,59 @@ class BoundaryData:
     epoch: int
 
 
+@dataclass(eq=False)
 class BoundaryReady(Message):
     """A fresh decision-boundary grid."""
 
-    def __init__(self, data: BoundaryData) -> None:
-        super().__init__()
-        self.data = data
+    data: BoundaryData
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, BoundaryReady)
 
 
+@dataclass(eq=False)
 class TrainingStarted(Message):
     """The worker built (or reused) the run and is about to train."""
 
-    def __init__(self, epoch: int, target: int, fresh: bool) -> None:
-        super().__init__()
-        self.epoch = epoch
-        self.target = target
-        self.fresh = fresh
+    epoch: int
+    target: int
+    fresh: bool
 
 
+@dataclass(eq=False)
 class TrainingEnded(Message):
     """The worker's loop ended: ``status`` finished / stopped / diverged / paused / failed."""
 
-    def __init__(self, status: str, message: str = "") -> None:
-        super().__init__()
-        self.status = status
-        self.message = message
+    status: str
+    message: str = ""
 
 
+@dataclass(eq=False)
 class PausedChanged(Message):
     """The worker is now waiting between epochs (paused) or running again."""
 
-    def __init__(self, paused: bool) -> None:
-        super().__init__()
-        self.paused = paused
+    paused: bool
 
 
+@dataclass(eq=False)
 class WeightsReset(Message):
     """The weights were re-initialised (or the run discarded)."""
 
 
+@dataclass(eq=False)
 class CheckpointDone(Message):
     """A checkpoint was saved or loaded; ``error`` says what went wrong otherwise."""
 
-    def __init__(
-        self, action: str, path: str, error: str | None = None, spec: RunSpec | None = None
-    ) -> None:
-        super().__init__()
-        self.action = action
-        self.path = path
-        self.error = error
-        self.spec = spec
+    action: str
+    path: str
+    error: str | None = None
+    spec: RunSpec | None = None
+
+
+@dataclass(eq=False)
+class JobDone(Message):
+    """A background job (:mod:`.jobs`) returned ``result`` or raised ``error``."""
+
+    token: int
+    result: Any = None
+    error: BaseException | None = None
