@@ -10,7 +10,7 @@ from tui_helpers import tiny_spec
 
 from miniframe.engine.spec import LayerSpec
 from miniframe.engine.train import EpochSummary
-from miniframe.tui.app import write_metrics_csv
+from miniframe.tui.export import write_metrics_csv
 from miniframe.tui.history import MetricHistory
 from miniframe.tui.messages import BoundaryData
 from miniframe.tui.model import (
