@@ -44,7 +44,7 @@ async def ready(pilot) -> None:
     """Every panel mounted, torch marked loaded, the screen quiet."""
     app: TrainerApp = pilot.app
     await wait_ready(pilot)
-    app.post_message(EngineLoaded(0.0))
+    app.post_message(EngineLoaded())
     await wait_for(pilot, lambda: app.engine_ready and app.state.status == "ready")
     await settle(pilot)
 

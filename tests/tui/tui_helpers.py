@@ -74,8 +74,11 @@ async def wait_for(
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for "
-                                 f"{what or _describe(condition)}")  # fmt: skip
+            state = getattr(pilot.app, "state", None)
+            raise AssertionError(
+                f"timed out after {timeout:.0f} s waiting for {what or _describe(condition)}"
+                + (f"; the app's state: {state}" if state is not None else "")
+            )
         await pilot.pause(0.02)
 
 

@@ -3,6 +3,9 @@
 Textual's Footer is one row: at 80 columns most of the trainer's keys would be cut off. This
 subclass lays the same keys out in a grid (global trainer keys first, then the focused
 widget's), one row when the screen is wide and two when it is narrow.
+
+The key widgets Footer composes are recognised by their public ``action`` attribute (the
+binding's action), not by importing their class from Textual's private ``_footer`` module.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ import math
 from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
 
 WIDE = 150
 
@@ -35,14 +37,14 @@ class KeyFooter(Footer):
 
     def compose(self) -> ComposeResult:
         items: list[Widget] = list(super().compose())
-        keys = [w for w in items if isinstance(w, FooterKey)]
+        keys = [w for w in items if isinstance(getattr(w, "action", None), str)]
         rest = [w for w in items if w not in keys]
         # Global trainer keys first, then the focused widget's (layer editing) keys.
         keys.sort(
             key=lambda w: (
                 "-command-palette" in w.classes,
-                w.action.startswith("app.layer"),
-                w.action == "quit",
+                _action(w).startswith("app.layer"),
+                _action(w) == "quit",
             )
         )
         one_row = self.app.size.width >= WIDE
@@ -55,3 +57,8 @@ class KeyFooter(Footer):
         one_row = self.app.size.width >= WIDE
         if one_row != self.has_class("-one-row"):
             await self.recompose()
+
+
+def _action(key: Widget) -> str:
+    """The action of a footer key widget (its binding's)."""
+    return str(getattr(key, "action", ""))
