@@ -32,16 +32,16 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from miniframe.engine.spec import LayerSpec, RunSpec, SpecError, load_preset
 
-from . import presets as preset_store
 from .errors import guarded, report_error, reported
 from .history import MetricHistory
 from .jobs import BackgroundJobs, check_regular_file
 from .messages import (
+    BoundaryData,
     BoundaryReady,
     CheckpointDone,
     EngineLoaded,
@@ -62,15 +62,15 @@ from .model import (
 )
 from .session import TrainingSession, load_engine
 from .widgets.accuracy_panel import AccuracyPanel, TrainState
-from .widgets.boundary import BoundaryView
-from .widgets.key_footer import KeyFooter
 from .widgets.layer_stack import LayerStack
 
 if TYPE_CHECKING:
     from textual.command import Provider
+    from textual.widgets import DataTable
 
     from .hangup import TerminalWatch
     from .presets import PresetEntry
+    from .widgets.boundary import Disk
     from .widgets.settings_panel import SettingsPanel
 
 DISK = (0.5, 0.5, 1.0 / math.sqrt(2.0 * math.pi))
@@ -142,6 +142,7 @@ class TrainerApp(App[int]):
         self.state = TrainState(target=spec.epochs, status="loading", message="loading torch…")
         self.engine_ready = False
         self.engine_loading = False
+        self._engine_started = False
         self.is_training = False
         self.ui_ready = False  #: the settings and charts are mounted (just after frame one)
         self._live_charts = live_charts
@@ -150,48 +151,37 @@ class TrainerApp(App[int]):
         self._asked_reset = False
         self._applied_lr: float | None = None
         self._show_boundary = False
+        self._boundary: tuple[BoundaryData | None, Disk | None] | None = None  # the latest
         self._panel_timer: Timer | None = None
         self._panel_shown_at = 0.0
         self.jobs = BackgroundJobs(self.post_message, self.set_timer, self._job_timed_out)
 
     # ---- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        """The first frame: the layout, the layer stack and the Training panel. The settings
-        and charts (dozens of widgets, and the plotting library) come just after it."""
+        """The first frame: the layout, the layer stack (as text) and the Training panel. The
+        layer table, the settings, the charts and the footer (dozens of widgets, and the
+        plotting library) come just after it: :meth:`_mount_panels`."""
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield LayerStack(id="layers")
                 yield Static(id="settings", classes="-pending")
             with Vertical(id="right"):
                 yield AccuracyPanel(id="status")
-                with Horizontal(id="viz"):
-                    with Vertical(id="charts"):
-                        yield Static(id="loss-chart", classes="-pending")
-                        yield Static(id="acc-chart", classes="-pending")
-                    yield BoundaryView(id="boundary")
-        yield KeyFooter(compact=True)
+                yield Static(id="viz-pending", classes="-pending")
+        yield Static(id="footer-pending", classes="-pending")
 
     @reported
     def on_mount(self) -> None:
         if self._theme_name:
             self.theme = self._theme_name
-        titles = {
-            "#layers": "Layers",
-            "#settings": "Settings",
-            "#status": "Training",
-            "#boundary": "Decision boundary",
-            "#loss-chart": "Loss",
-            "#acc-chart": "Accuracy %",
-        }
+        titles = {"#layers": "Layers", "#settings": "Settings", "#status": "Training"}
         for selector, title in titles.items():
             self.query_one(selector).border_title = title
         self._refresh_layers(0)
         self._show_state()
-        self.layer_stack.table.focus()
         self.call_after_refresh(self._mount_panels)
         if self._load_engine_on_start:
             self.engine_loading = True  # from now: the worker may start any moment
-            self.call_after_refresh(self._load_engine)
         if self._watch is not None and not self.is_headless:
             import asyncio
 
@@ -199,19 +189,51 @@ class TrainerApp(App[int]):
 
     @reported
     async def _mount_panels(self) -> None:
-        """After the first frame: replace the placeholders by the settings and the charts."""
+        """After the first frame: the layer table, the settings, the charts and the footer
+        replace their placeholders, built from the app's state as it is now; torch starts
+        loading once they are on screen. (Only then: importing torch holds the interpreter
+        for a second or two, and the panels would take that much longer to appear.)"""
+        try:
+            await self._build_panels()
+        finally:
+            if self._load_engine_on_start:
+                # when the footer shows its keys, the last panel to appear (or in 1.5 s)
+                self.set_timer(1.5, self._start_engine)
+
+    def on_key_footer_keys_shown(self) -> None:
+        self._start_engine()
+
+    def _start_engine(self) -> None:
+        """Start importing torch in the background (once)."""
+        if self._load_engine_on_start and not self._engine_started:
+            self._engine_started = True
+            self._load_engine()
+
+    async def _build_panels(self) -> None:
+        from .widgets.boundary import BoundaryView
         from .widgets.charts import MetricChart
+        from .widgets.key_footer import KeyFooter
         from .widgets.settings_panel import SettingsPanel
 
         settings = SettingsPanel(self.spec, id="settings")
         loss = MetricChart(self.history, "loss", self._live_charts, id="loss-chart")
         acc = MetricChart(self.history, "accuracy", self._live_charts, id="acc-chart")
+        boundary = BoundaryView(id="boundary")
+        viz = Horizontal(Vertical(loss, acc, id="charts"), boundary, id="viz")
+        viz.set_class(self._show_boundary, "-boundary")
         with self.batch_update():
             await self.query(".-pending").remove()
+            await self.layer_stack.mount_table()
             await self.query_one("#left").mount(settings)
-            await self.query_one("#charts").mount(loss, acc)
+            await self.query_one("#right").mount(viz)
+            await self.mount(KeyFooter(compact=True))
         settings.border_title = "Settings"
+        boundary.border_title = "Decision boundary"
         settings.load(self.spec)
+        if self._boundary is not None:
+            boundary.show(*self._boundary)
+        if self.focused is None:
+            self.layer_stack.focus_table()
         self.ui_ready = True
 
     def _settings_panel(self) -> SettingsPanel | None:
@@ -344,7 +366,7 @@ class TrainerApp(App[int]):
             return
         self.layers.insert(at, layer)
         self._refresh_layers(at)
-        self.layer_stack.table.focus()
+        self.layer_stack.focus_table()
 
     def action_layer_delete(self) -> None:
         """Delete the highlighted layer."""
@@ -372,15 +394,16 @@ class TrainerApp(App[int]):
             if new is not None and at < len(self.layers):
                 self.layers[at] = new
                 self._refresh_layers(at)
-            self.layer_stack.table.focus()
+            self.layer_stack.focus_table()
 
         self.ask(LayerDialog(f"Edit layer {at + 1}", layer), done)
 
-    @on(DataTable.RowSelected, "#layer-table")
     @reported
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_layer_edit()
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row of the layer table edits that layer."""
+        if event.data_table.id == "layer-table":
+            event.stop()
+            self.action_layer_edit()
 
     def _move(self, delta: int) -> None:
         at = self._cursor()
@@ -411,6 +434,7 @@ class TrainerApp(App[int]):
     # ---- presets -------------------------------------------------------------------------
     def action_presets(self) -> None:
         """Pick a shipped or user preset to load."""
+        from . import presets as preset_store
         from .widgets.preset_picker import PresetPicker
 
         entries = preset_store.list_presets(self.config_dir)
@@ -421,6 +445,8 @@ class TrainerApp(App[int]):
         """Read the chosen preset off the UI thread (a user's file may be anything)."""
         if entry is None:
             return
+        from . import presets as preset_store
+
         where = str(entry.path) if entry.path is not None else entry.name
 
         def read() -> RunSpec:
@@ -439,6 +465,7 @@ class TrainerApp(App[int]):
 
     def action_save_preset(self) -> None:
         """Save the current network and settings as a user preset (TOML, atomic)."""
+        from . import presets as preset_store
         from .widgets.prompt import PromptDialog
 
         if self.problem:
@@ -453,6 +480,8 @@ class TrainerApp(App[int]):
     def _save_preset(self, name: str | None) -> None:
         if name is None:
             return
+        from . import presets as preset_store
+
         spec = self.spec
 
         def saved(path: Path) -> None:
@@ -597,8 +626,7 @@ class TrainerApp(App[int]):
         self._asked_reset = False
         self._applied_lr = None
         self._show_state()
-        with contextlib.suppress(NoMatches):
-            self.query_one(BoundaryView).show(None, None)
+        self._show_boundary_data(None, None)
 
     # ---- messages from workers -----------------------------------------------------------
     @on(EngineLoaded)
@@ -673,8 +701,15 @@ class TrainerApp(App[int]):
     @reported
     def _boundary_ready(self, event: BoundaryReady) -> None:
         disk = DISK if self.spec.data.name == "disk" else None
-        with contextlib.suppress(NoMatches):  # may arrive while the app closes
-            self.query_one(BoundaryView).show(event.data, disk)
+        self._show_boundary_data(event.data, disk)
+
+    def _show_boundary_data(self, data: BoundaryData | None, disk: Disk | None) -> None:
+        """Show a boundary grid (kept for the view if it is not mounted yet)."""
+        self._boundary = (data, disk)
+        from .widgets.boundary import BoundaryView
+
+        with contextlib.suppress(NoMatches):  # not mounted yet, or the app is closing
+            self.query_one("#boundary", BoundaryView).show(data, disk)
 
     @on(PausedChanged)
     @reported
@@ -817,11 +852,12 @@ class TrainerApp(App[int]):
     def action_toggle_view(self) -> None:
         """Narrow screens: switch between the charts and the decision boundary."""
         self._show_boundary = not self._show_boundary
-        self.query_one("#viz").set_class(self._show_boundary, "-boundary")
+        with contextlib.suppress(NoMatches):  # not mounted yet: it starts with this class
+            self.query_one("#viz").set_class(self._show_boundary, "-boundary")
 
     def action_focus_layers(self) -> None:
         """Focus the layer stack."""
-        self.layer_stack.table.focus()
+        self.layer_stack.focus_table()
 
     def action_focus_settings(self) -> None:
         """Focus the first setting."""

@@ -5,8 +5,8 @@ on the UI thread. Per-epoch and boundary messages may be coalesced when the UI l
 (``can_replace``): an epoch message carries no data itself, the handler drains the feed of
 every summary that arrived, so coalescing drops redraws but never epochs.
 
-Messages are dataclasses (Textual's ``Message.__post_init__`` supports that); ``eq=False``
-keeps them compared by identity, as Textual expects.
+Plain classes rather than dataclasses: this module is imported before the first frame, and
+building a dataclass costs about a millisecond each.
 """
 
 from __future__ import annotations
@@ -16,17 +16,15 @@ from typing import Any
 
 from textual.message import Message
 
-from miniframe.engine.spec import RunSpec
 
-
-@dataclass(eq=False)
 class EngineLoaded(Message):
     """torch and the engine finished importing in the background (``error`` if they failed)."""
 
-    error: str | None = None
+    def __init__(self, error: str | None = None) -> None:
+        super().__init__()
+        self.error = error
 
 
-@dataclass(eq=False)
 class EpochsReady(Message):
     """New epoch summaries are waiting in the training feed."""
 
@@ -45,59 +43,63 @@ class BoundaryData:
     epoch: int
 
 
-@dataclass(eq=False)
 class BoundaryReady(Message):
     """A fresh decision-boundary grid."""
 
-    data: BoundaryData
+    def __init__(self, data: BoundaryData) -> None:
+        super().__init__()
+        self.data = data
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, BoundaryReady)
 
 
-@dataclass(eq=False)
 class TrainingStarted(Message):
     """The worker built (or reused) the run and is about to train."""
 
-    epoch: int
-    target: int
-    fresh: bool
+    def __init__(self, epoch: int, target: int, fresh: bool) -> None:
+        super().__init__()
+        self.epoch = epoch
+        self.target = target
+        self.fresh = fresh
 
 
-@dataclass(eq=False)
 class TrainingEnded(Message):
     """The worker's loop ended: ``status`` finished / stopped / diverged / paused / failed."""
 
-    status: str
-    message: str = ""
+    def __init__(self, status: str, message: str = "") -> None:
+        super().__init__()
+        self.status = status
+        self.message = message
 
 
-@dataclass(eq=False)
 class PausedChanged(Message):
     """The worker is now waiting between epochs (paused) or running again."""
 
-    paused: bool
+    def __init__(self, paused: bool) -> None:
+        super().__init__()
+        self.paused = paused
 
 
-@dataclass(eq=False)
 class WeightsReset(Message):
     """The weights were re-initialised (or the run discarded)."""
 
 
-@dataclass(eq=False)
 class CheckpointDone(Message):
-    """A checkpoint was saved or loaded; ``error`` says what went wrong otherwise."""
+    """A checkpoint was saved; ``error`` says what went wrong otherwise."""
 
-    action: str
-    path: str
-    error: str | None = None
-    spec: RunSpec | None = None
+    def __init__(self, action: str, path: str, error: str | None = None) -> None:
+        super().__init__()
+        self.action = action
+        self.path = path
+        self.error = error
 
 
-@dataclass(eq=False)
 class JobDone(Message):
     """A background job (:mod:`.jobs`) returned ``result`` or raised ``error``."""
 
-    token: int
-    result: Any = None
-    error: BaseException | None = None
+    def __init__(self, token: int, result: Any = None, error: BaseException | None = None) -> None:
+        super().__init__()
+        self.token = token
+        self.result = result
+        self.error = error

@@ -63,6 +63,9 @@ class TrainingSession:
         self._unnotified = False
         self._notified_at = 0.0
         self.pending_lr: float | None = None
+        #: Called in the training thread with each epoch's summary as it is produced (the
+        #: benchmark, benchmarks/tui_bench.py, times epochs with it).
+        self.observers: list[Callable[[EpochSummary], object]] = []
         self._busy_lock = threading.Lock()
         self._training = 0
         self._saving = 0
@@ -83,6 +86,8 @@ class TrainingSession:
         with self._feed_lock:
             self._feed.append(summary)
             self._unnotified = True
+        for observe in self.observers:
+            observe(summary)
         now = time.monotonic()
         if now - self._notified_at >= NOTIFY_EVERY_S or summary.status != "running":
             self._flush(post)

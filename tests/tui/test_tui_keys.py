@@ -7,7 +7,7 @@ from tui_helpers import press, run, tiny_spec, type_text, wait_for, wait_ready
 
 from miniframe.tui.app import TrainerApp
 from miniframe.tui.commands import COMMANDS
-from miniframe.tui.widgets.layer_stack import LayerTable
+from miniframe.tui.widgets.layer_table import LayerTable
 
 
 def all_bindings() -> list[Binding]:

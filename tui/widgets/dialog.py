@@ -30,6 +30,37 @@ class Dialog(ModalScreen[ScreenResultType]):
     with ``if self.closing: return``.
     """
 
+    DEFAULT_CSS = """
+    .dialog {
+        width: 52;
+        max-width: 95%;
+        height: auto;
+        max-height: 90%;
+        border: round $accent;
+        border-title-color: $text-accent;
+        border-title-style: bold;
+        background: $surface;
+        padding: 0 1;
+    }
+
+    .dialog OptionList {
+        height: auto;
+        max-height: 12;
+    }
+
+    .dialog Input {
+        margin: 0 0 0 0;
+    }
+
+    .dialog-error {
+        color: $text-error;
+        height: auto;
+    }
+
+    .dialog-help {
+        color: $text-muted;
+    }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel")
     ]

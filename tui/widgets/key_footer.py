@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 from textual.app import ComposeResult
+from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Footer
 
@@ -21,6 +22,11 @@ WIDE = 150
 
 class KeyFooter(Footer):
     """Footer with every binding visible at 80 columns (two rows)."""
+
+    class KeysShown(Message):
+        """The footer composed its keys for the first time (the app's screen is complete)."""
+
+    _keys_shown = False
 
     DEFAULT_CSS = """
     KeyFooter {
@@ -49,6 +55,9 @@ class KeyFooter(Footer):
         )
         one_row = self.app.size.width >= WIDE
         self.set_class(one_row, "-one-row")
+        if keys and not self._keys_shown:
+            self._keys_shown = True
+            self.call_after_refresh(self.post_message, self.KeysShown())
         self.styles.grid_size_columns = max(1, len(keys) if one_row else math.ceil(len(keys) / 2))
         yield from keys
         yield from rest

@@ -44,6 +44,41 @@ ORDER = [
 class SettingsPanel(VerticalScroll):
     """All run settings other than the layer stack."""
 
+    DEFAULT_CSS = """
+    .setting-row {
+        height: 1;
+    }
+
+    .setting-label {
+        width: 14;
+        color: $text-muted;
+    }
+
+    .setting-input {
+        width: 10;
+    }
+
+    .setting-select {
+        width: 1fr;
+    }
+
+    .setting-hint {
+        padding-left: 14;
+        color: $text-success;
+    }
+
+    .setting-error {
+        height: auto;
+        color: $text-error;
+        padding-left: 14;
+    }
+
+    Input.-invalid {
+        color: $text-error;
+        text-style: bold;
+    }
+    """
+
     class Changed(Message):
         """Some setting changed: parsed ``values`` and per-field ``errors``."""
 
