@@ -277,7 +277,8 @@ def launch_once(kind: str, config_dir: str, timeout: float = 30.0) -> dict[str, 
     if math.isnan(first):
         raise RuntimeError(f"{kind}: the first screen never appeared (exit {code}): "
                            f"{child.text()[-500:]!r}")  # fmt: skip
-    return {"first_paint_s": first, "complete_s": complete, "ready_s": ready, "exit_code": code}
+    return {"first_paint_s": first, "complete_s": complete, "ready_s": ready,
+            "exit_code": float(code if code is not None else -1)}  # fmt: skip
 
 
 def measure_first_paint(settings: Settings, config_dir: str, log: Log = print) -> dict[str, Any]:
@@ -460,7 +461,7 @@ def _child_keys(preset: str, presses: int, seed: int = 0) -> dict[str, Any]:
     async def scenario() -> None:
         nonlocal missed
         app = TrainerApp(_spec(preset, 10**6))
-        app.post_display_hook = frame_written  # type: ignore[method-assign]  # a public hook
+        app.post_display_hook = frame_written  # a public hook, called after each write
         async with app.run_test(headless=False, size=None):
             await _wait(lambda: app.ui_ready and app.engine_ready, 120, "torch")
             table = app.layer_stack.table
@@ -473,7 +474,7 @@ def _child_keys(preset: str, presses: int, seed: int = 0) -> dict[str, Any]:
                         state["rendered"] = True
                 return lines
 
-            table.render_lines = watched_render_lines  # type: ignore[method-assign]  # observe the widget's renders
+            table.render_lines = watched_render_lines  # see which frame has the new row
             table.focus()
             _post_key(app, "t")
             await _wait(lambda: app.state.epoch >= 2, 120, "training to start")

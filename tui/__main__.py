@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from miniframe import __version__
 
@@ -21,7 +21,7 @@ THEME_ALIASES = {"textual-ansi": "ansi-dark", "ansi": "ansi-dark"}
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage too)
+    def error(self, message: str) -> NoReturn:  # one line, exit 2 (argparse prints usage too)
         self.exit(2, f"miniframe-tui: error: {message}\n")
 
 
@@ -99,8 +99,9 @@ def _main(argv: list[str] | None) -> int:
     return run_trainer(spec, checkpoint, theme)
 
 
-def run_trainer(spec: RunSpec | None, checkpoint: Path | None, theme: str | None) -> int:
-    """Run the app in this terminal; leave promptly when it goes away (:mod:`.hangup`)."""
+def run_trainer(spec: RunSpec | None, checkpoint: Path | None, theme: str | None) -> NoReturn:
+    """Run the app in this terminal; leave promptly when it goes away (:mod:`.hangup`).
+    Ends the process (:func:`~.hangup.end_process`)."""
     import asyncio
 
     from .app import TrainerApp
@@ -116,11 +117,7 @@ def run_trainer(spec: RunSpec | None, checkpoint: Path | None, theme: str | None
     code = app.return_code if app.return_code is not None else int(result or 0)
     if watch.code is not None:
         code = watch.code
-    return end_process(
-        code,
-        busy=lambda: app.session.training or app.engine_loading,
-        wait_saves=app.session.wait_saved,
-    )
+    end_process(code, wait_saves=app.session.wait_saved)
 
 
 if __name__ == "__main__":

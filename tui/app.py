@@ -21,9 +21,9 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -65,7 +65,9 @@ from .widgets.accuracy_panel import AccuracyPanel, TrainState
 from .widgets.layer_stack import LayerStack
 
 if TYPE_CHECKING:
+    from textual.actions import ActionParseResult
     from textual.command import Provider
+    from textual.dom import DOMNode
     from textual.widgets import DataTable
 
     from .hangup import TerminalWatch
@@ -93,7 +95,7 @@ class TrainerApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "miniframe-tui"
     COMMANDS = App.COMMANDS | {_trainer_commands}
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (as Textual's)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("t,ctrl+t", "train", "Train", id="train.toggle"),
         Binding("p", "pause", "Pause", id="train.pause"),
@@ -141,7 +143,6 @@ class TrainerApp(App[int]):
         self.records: list[Any] = []  # the engine's EpochSummary objects
         self.state = TrainState(target=spec.epochs, status="loading", message="loading torch…")
         self.engine_ready = False
-        self.engine_loading = False
         self._engine_started = False
         self.is_training = False
         self.ui_ready = False  #: the settings and charts are mounted (just after frame one)
@@ -180,8 +181,6 @@ class TrainerApp(App[int]):
         self._refresh_layers(0)
         self._show_state()
         self.call_after_refresh(self._mount_panels)
-        if self._load_engine_on_start:
-            self.engine_loading = True  # from now: the worker may start any moment
         if self._watch is not None and not self.is_headless:
             import asyncio
 
@@ -248,11 +247,16 @@ class TrainerApp(App[int]):
             return None
 
     # ---- guarding every entry point --------------------------------------------------------
-    async def run_action(self, action: Any, default_namespace: Any = None) -> bool:
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
         """Every key binding and palette command comes through here: an exception in an
         action is reported (:mod:`.errors`) instead of ending the app."""
         try:
-            return await super().run_action(action, default_namespace)
+            return await super().run_action(action, default_namespace, namespaces)
         except Exception as error:
             report_error(self, f"action {action}", error)
             return True
@@ -267,7 +271,7 @@ class TrainerApp(App[int]):
 
         from .widgets.dialog import TrainerPalette
 
-        if self.use_command_palette and not CommandPalette.is_open(self):
+        if self.use_command_palette and not CommandPalette.is_open(cast("App[object]", self)):
             self.push_screen(TrainerPalette(id="--command-palette"))
 
     # ---- spec editing ------------------------------------------------------------------
@@ -632,7 +636,6 @@ class TrainerApp(App[int]):
     @on(EngineLoaded)
     @reported
     def _engine_loaded(self, event: EngineLoaded) -> None:
-        self.engine_loading = False
         self.engine_ready = event.error is None
         if event.error:
             self.state.status, self.state.message = "failed", f"cannot load torch: {event.error}"

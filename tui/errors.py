@@ -22,7 +22,7 @@ import functools
 import inspect
 import traceback
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,7 +73,7 @@ def reported(method: F) -> F:
                 report_error(_app_of(self), where, error)
                 return None
 
-        return async_wrapper  # type: ignore[return-value]  # same signature as method
+        return cast(F, async_wrapper)
 
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -83,7 +83,7 @@ def reported(method: F) -> F:
             report_error(_app_of(self), where, error)
             return None
 
-    return wrapper  # type: ignore[return-value]  # same signature as method
+    return cast(F, wrapper)
 
 
 def guarded(app: Any, where: str, callback: Callable[..., Any]) -> Callable[..., Any]:

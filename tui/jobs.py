@@ -81,11 +81,13 @@ class BackgroundJobs:
         job: Callable[[], Any],
         done: Callable[[Any], None],
         failed: Callable[[BaseException], None],
-        timeout: float = READ_TIMEOUT_S,
+        timeout: float | None = None,
     ) -> int:
         """Run ``job()`` in a daemon thread; then ``done(result)`` or ``failed(error)`` on
-        the UI thread. After ``timeout`` seconds without an answer, ``on_timeout`` instead
-        (and neither later)."""
+        the UI thread. After ``timeout`` seconds (default ``READ_TIMEOUT_S``) without an
+        answer, ``on_timeout`` instead (and neither later)."""
+        if timeout is None:
+            timeout = READ_TIMEOUT_S
         token = next(self._tokens)
         self._pending[token] = _Job(what, done, failed)
         self._set_timer(timeout, lambda: self._timed_out(token, timeout))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from rich.text import Text
 from textual.widgets import Static
@@ -165,8 +166,8 @@ def format_panel(state: TrainState, width: int = 46) -> Text:
 class AccuracyPanel(Static):
     """Renders a :class:`TrainState`; call :meth:`show` after changing it."""
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__("", **kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("", **kwargs)
         self.state = TrainState()
 
     def show(self, state: TrainState | None = None) -> None:

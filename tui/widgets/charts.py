@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Literal
+from typing import Any, Literal
 
 from textual.geometry import Region
 from textual.strip import Strip
@@ -40,9 +40,9 @@ class MetricChart(PlotextPlot):
         history: MetricHistory,
         metric: Literal["loss", "accuracy"],
         live: bool = True,
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)
         self.history = history
         self.metric = metric
         self.live = live

@@ -28,4 +28,4 @@ class ConfirmDialog(Dialog[bool]):
         yield Static(self.question)
 
     def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+        self.close(yes)

@@ -5,7 +5,9 @@ link) reach a dialog before its first ``dismiss`` has taken effect: Textual's ``
 then runs the result callback twice and pops a screen twice, the second time the main
 screen ("Can't pop screen"), which ended the app. Like harlequin's ``HarlequinModal``, a
 :class:`Dialog` only dismisses itself while it is the active screen; in addition it
-dismisses only once, and its handlers ignore input once it is closing (:attr:`closing`).
+dismisses only once, its handlers ignore input once it is closing (:attr:`closing`), and
+:meth:`Dialog.close` dismisses after the input already queued, so the second key of such
+a pair lands in the closing dialog instead of the screen below it.
 """
 
 from __future__ import annotations
@@ -87,9 +89,22 @@ class Dialog(ModalScreen[ScreenResultType]):
         """The dialog's own widgets, between the title and the help line."""
         yield from ()
 
+    def close(self, result: ScreenResultType | None = None) -> None:
+        """Close with ``result``, once. The dialog counts as closing at once (its handlers
+        ignore further input), and is dismissed after the messages already queued: a key
+        that came in the same read as the one closing it is absorbed here."""
+        if self._dismissed:
+            return
+        self._dismissed = True
+        self.call_later(self._dismiss_now, result)
+
+    def _dismiss_now(self, result: ScreenResultType | None) -> None:
+        if self.is_active:
+            super().dismiss(result)
+
     def dismiss(self, result: ScreenResultType | None = None) -> AwaitComplete:
-        """Close with ``result``: the first call while this dialog is on top does it; any
-        later call (a second Enter) does nothing."""
+        """Dismiss with ``result``: the first call while this dialog is on top does it; any
+        later call (a second Enter) does nothing. Prefer :meth:`close`."""
         if self._dismissed or not self.is_active:
             return AwaitComplete()
         self._dismissed = True
@@ -97,7 +112,7 @@ class Dialog(ModalScreen[ScreenResultType]):
 
     def action_cancel(self) -> None:
         """Close without a result."""
-        self.dismiss(None)
+        self.close(None)
 
 
 class TrainerPalette(CommandPalette):
@@ -110,8 +125,8 @@ class TrainerPalette(CommandPalette):
     (``prevent_default``) see them, and ``dismiss`` acts once.
     """
 
-    def __init__(self, **kwargs: str | None) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]  # id/name/classes are str | None
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
         self._chosen = False
         self._dismissed = False
 

@@ -79,7 +79,7 @@ class LayerDialog(Dialog[LayerSpec | None]):
             return
         self.kind = event.option.id or self.kind
         if param_name(self.kind) is None:
-            self.dismiss(make_layer(self.kind))
+            self.close(make_layer(self.kind))
         else:
             self.query_one("#param-input", Input).focus()
 
@@ -93,4 +93,4 @@ class LayerDialog(Dialog[LayerSpec | None]):
         except ValueError as e:
             self.query_one("#dialog-error", Static).update(f"✗ {e}")
             return
-        self.dismiss(make_layer(self.kind, value))
+        self.close(make_layer(self.kind, value))

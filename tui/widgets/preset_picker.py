@@ -37,4 +37,4 @@ class PresetPicker(Dialog[PresetEntry | None]):
     def _selected(self, event: OptionList.OptionSelected) -> None:
         if self.closing:
             return
-        self.dismiss(self.entries[int(event.option.id or 0)])
+        self.close(self.entries[int(event.option.id or 0)])

@@ -46,4 +46,4 @@ class PromptDialog(Dialog[str | None]):
         except ValueError as e:
             self.query_one("#dialog-error", Static).update(f"✗ {e}")
             return
-        self.dismiss(text)
+        self.close(text)
