@@ -120,9 +120,10 @@ def _error(error: str | None) -> Text:
 def _preview(rows: Sequence[LayerRow], error: str | None) -> Text:
     """The rows as the table lays them out (cell padding 1, params right-aligned), then
     the total and the error, as the stack shows them."""
-    label_w = max((len(r.label) for r in rows), default=0)
+    # the table sizes a column to its widest cell or its (hidden) header label
+    label_w = max([len("layer"), *(len(r.label) for r in rows)])
     params = [f"{r.params:,}" if r.params else "·" for r in rows]
-    params_w = max((len(p) for p in params), default=0)
+    params_w = max([len("params"), *(len(p) for p in params)])
     text = Text(no_wrap=True, overflow="ellipsis")
     for i, (row, count) in enumerate(zip(rows, params, strict=True)):
         if i:
