@@ -119,7 +119,9 @@ class TerminalWatch:
         self._fds: list[int] = []
         self._saved_modes: list[Any] | None = None
         self._stop = threading.Event()
-        self._lock = threading.Lock()
+        # Re-entrant: a second signal can interrupt the main thread inside the first one's
+        # handler.
+        self._lock = threading.RLock()
         self.reason: str | None = None  #: why we are leaving, once we are
         self.code: int | None = None  #: the exit status that goes with ``reason``
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from miniframe.tui.app import TrainerApp
 
 
 @pytest.fixture
@@ -13,3 +16,16 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "config"
     monkeypatch.setenv("MINIFRAME_CONFIG_DIR", str(folder))
     return folder
+
+
+@pytest.fixture(autouse=True)
+def record_notifications(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every notification an app shows is also kept in ``app.notes`` (Textual drops a
+    notification from the screen after its timeout, which a slow machine can outlast)."""
+    original = TrainerApp.notify
+
+    def notify(self: TrainerApp, message: str, *args: Any, **kwargs: Any) -> None:
+        self.__dict__.setdefault("notes", []).append(str(message))
+        original(self, message, *args, **kwargs)
+
+    monkeypatch.setattr(TrainerApp, "notify", notify)

@@ -16,6 +16,7 @@ import pytest
 from textual import events
 from textual.widgets import Input
 from tui_helpers import (
+    notes,
     notified,
     press,
     run,
@@ -45,7 +46,7 @@ def double_enter(app: TrainerApp) -> None:
 
 
 def count(app: TrainerApp, needle: str) -> int:
-    return sum(needle in n.message for n in app._notifications)
+    return sum(needle in note for note in notes(app))
 
 
 async def settle_after(pilot, app: TrainerApp, cls: type) -> None:
@@ -183,7 +184,7 @@ def test_double_enter_in_the_command_palette_runs_the_command_once(config_dir) -
             double_enter(app)
             await wait_for(pilot, lambda: len(app.screen_stack) == 1)
             await wait_for(pilot, lambda: len(app.layers) == 2)
-            await pilot.pause(0.2)  # a second run of the command would come right after
+            await pilot.pause()  # let the app handle what is queued: a second run would be
             assert len(app.layers) == 2 and app.is_running
 
     run(scenario())
@@ -338,7 +339,7 @@ def test_a_read_that_never_answers_times_out(config_dir, monkeypatch) -> None:
             await wait_for(pilot, lambda: notified(app, "no answer after"))
             release.set()  # the late answer is dropped
             await wait_for(pilot, lambda: not app.jobs.busy)
-            await pilot.pause(0.2)
+            await pilot.pause()  # the late JobDone, if any, is handled by now
             assert not notified(app, "Loaded preset") and app.is_running
 
     try:

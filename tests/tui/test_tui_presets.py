@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from tui_helpers import (
+    notes,
     notified,
     press,
     run,
@@ -115,7 +116,7 @@ def test_malformed_preset_notifies_and_keeps_state(config_dir) -> None:
             before = list(app.layers), app.spec
             await pick(pilot, "oops")
             await wait_for(pilot, lambda: notified(app, "oops.toml"))
-            messages = [n.message for n in app._notifications]
+            messages = notes(app)
             assert any("oops.toml" in m and "epochs" in m for m in messages), messages
             assert (list(app.layers), app.spec) == before
             assert app.is_running

@@ -122,9 +122,16 @@ async def type_text(pilot: Pilot[Any], text: str) -> None:
     await press(pilot, *["space" if c == " " else c for c in text])
 
 
+def notes(app: Any) -> list[str]:
+    """Every notification the app showed (recorded by conftest's autouse fixture; Textual
+    itself forgets a notification once it timed out)."""
+    recorded: list[str] | None = getattr(app, "notes", None)
+    return recorded if recorded is not None else [n.message for n in app._notifications]
+
+
 def notified(app: Any, needle: str) -> bool:
     """Whether a notification containing ``needle`` was shown."""
-    return any(needle in n.message for n in app._notifications)
+    return any(needle in note for note in notes(app))
 
 
 async def resize(pilot: Pilot[Any], width: int, height: int) -> None:
