@@ -184,7 +184,7 @@ def test_double_enter_in_the_command_palette_runs_the_command_once(config_dir) -
             double_enter(app)
             await wait_for(pilot, lambda: len(app.screen_stack) == 1)
             await wait_for(pilot, lambda: len(app.layers) == 2)
-            await pilot.pause()  # let the app handle what is queued: a second run would be
+            await pilot.pause()  # handle what is queued (a second run would be queued too)
             assert len(app.layers) == 2 and app.is_running
 
     run(scenario())
