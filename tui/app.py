@@ -181,7 +181,11 @@ class TrainerApp(App[int]):
         self._refresh_layers(0)
         self._show_state()
         self.call_after_refresh(self._mount_panels)
-        if self._watch is not None and not self.is_headless:
+
+    def on_load(self) -> None:
+        """Before the terminal is put in application mode: from here on, a hang-up or a
+        signal makes the app leave cleanly (:mod:`.hangup`)."""
+        if self._watch is not None:
             import asyncio
 
             self._watch.start(asyncio.get_running_loop())
