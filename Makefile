@@ -59,7 +59,7 @@ bench: $(STAMP)
 	$(VENV)/bin/miniframe bench
 
 bench-tui: $(STAMP)
-	$(PY) -m miniframe.tui.bench
+	$(PY) benchmarks/tui_bench.py
 
 reproduce: $(STAMP)
 	$(VENV)/bin/miniframe reproduce --seeds 10

@@ -9,9 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 from miniframe import __version__
 from miniframe.cli.args import Parser, name, path
+
+if TYPE_CHECKING:
+    from miniframe.engine.spec import RunSpec
 
 #: Friendly names for Textual's 16-colour themes (they use the terminal's own palette).
 THEME_ALIASES = {"textual-ansi": "ansi-dark", "ansi": "ansi-dark"}
@@ -48,6 +52,18 @@ def _fail(message: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit status."""
+    from .hangup import quit_quietly_on_signals, restore_signals
+
+    # Ctrl-C (or a hang-up) while the modules import and the arguments are checked: exit at
+    # once with 130 (129, 143) and no traceback.
+    previous = quit_quietly_on_signals()
+    try:
+        return _main(argv)
+    finally:
+        restore_signals(previous)
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     from miniframe.engine import (
         CheckpointError,
@@ -77,11 +93,28 @@ def main(argv: list[str] | None = None) -> int:
             names = ", ".join([*BUILTIN_THEMES, *THEME_ALIASES])
             return _fail(f"unknown theme {args.theme!r}; choose one of {names}")
 
-    from .app import TrainerApp
+    return run_trainer(spec, checkpoint, theme)
 
-    app = TrainerApp(spec, checkpoint=checkpoint, theme=theme)
-    result = app.run()
-    return int(result or 0) if app.return_code is None else app.return_code
+
+def run_trainer(spec: RunSpec | None, checkpoint: Path | None, theme: str | None) -> NoReturn:
+    """Run the app in this terminal; leave promptly when it goes away (:mod:`.hangup`).
+    Ends the process (:func:`~.hangup.end_process`)."""
+    import asyncio
+
+    from .app import TrainerApp
+    from .hangup import TerminalWatch, end_process
+
+    watch = TerminalWatch(lambda code: app.leave(code))
+    watch.save_terminal_modes()
+    app = TrainerApp(spec, checkpoint=checkpoint, theme=theme, watch=watch)
+    # A loop of our own rather than App.run's asyncio.run(), whose shutdown joins the
+    # worker-pool threads: quitting must not wait for a training batch to end.
+    result = app.run(loop=asyncio.new_event_loop())
+    watch.stop()
+    code = app.return_code if app.return_code is not None else int(result or 0)
+    if watch.code is not None:
+        code = watch.code
+    end_process(code, wait_saves=app.session.wait_saved)
 
 
 if __name__ == "__main__":

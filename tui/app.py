@@ -3,45 +3,50 @@
 Structure (after harlequin / posting): :class:`TrainerApp` owns the editable spec and the
 screen; background ``@work(thread=True)`` workers import torch, train, reset and save, and
 only *post* typed messages (:mod:`.messages`) that the app's handlers turn into screen
-updates. Every action has a key binding (with an id) shown in the footer and a command-palette
-entry (:mod:`.commands`). Importing this module does not import torch.
+updates; file reads run in :mod:`.jobs` threads with a time limit. Every action has a key
+binding (with an id) shown in the footer and a command-palette entry (:mod:`.commands`).
+
+Start-up is built for a fast first frame: importing this module does not import torch, the
+plotting library or the settings' form widgets, and :meth:`TrainerApp.compose` yields the
+layout, the layer stack and the Training panel only; the settings and the charts are mounted
+just after the first frame (:meth:`TrainerApp._mount_panels`). Until then, the app's state
+(spec, layers, history) is complete, and the panels are built from it when they arrive.
+
+No exception in a handler ends the app (:mod:`.errors`), and the app leaves promptly when
+its terminal goes away (:mod:`.hangup`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import csv
-import io
 import math
-import os
-import select
-import signal
-import sys
-import threading
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
+from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from miniframe.engine.spec import LayerSpec, RunSpec, SpecError, atomic_write_text, load_preset
+from miniframe.engine.spec import LayerSpec, RunSpec, SpecError, load_preset
 
-from . import presets as preset_store
-from .commands import TrainerCommands
+from .errors import guarded, report_error, reported
 from .history import MetricHistory
+from .jobs import BackgroundJobs, check_regular_file
 from .messages import (
+    BoundaryData,
     BoundaryReady,
     CheckpointDone,
     EngineLoaded,
     EpochsReady,
+    JobDone,
     PausedChanged,
     TrainingEnded,
     TrainingStarted,
@@ -57,26 +62,31 @@ from .model import (
 )
 from .session import TrainingSession, load_engine
 from .widgets.accuracy_panel import AccuracyPanel, TrainState
-from .widgets.boundary import BoundaryView
-from .widgets.charts import MetricChart
-from .widgets.confirm import ConfirmDialog
-from .widgets.key_footer import KeyFooter
-from .widgets.layer_dialog import LayerDialog
 from .widgets.layer_stack import LayerStack
-from .widgets.preset_picker import PresetPicker
-from .widgets.prompt import PromptDialog
-from .widgets.settings_panel import SettingsPanel
+
+if TYPE_CHECKING:
+    from textual.actions import ActionParseResult
+    from textual.command import Provider
+    from textual.dom import DOMNode
+    from textual.widgets import DataTable
+
+    from .hangup import TerminalWatch
+    from .presets import PresetEntry
+    from .widgets.boundary import Disk
+    from .widgets.settings_panel import SettingsPanel
 
 DISK = (0.5, 0.5, 1.0 / math.sqrt(2.0 * math.pi))
 # The Training panel redraws at most this often while epochs stream in: every UI redraw takes
-# the GIL from the training thread (at 10/s the vanilla preset trained at ~0.91x headless
-# speed in the app; at 4/s ~0.93x), and 4 updates a second still reads as live.
+# the GIL from the training thread, and 4 updates a second still reads as live (the benchmark,
+# benchmarks/tui_bench.py, measures what the app costs the training).
 PANEL_FPS = 4
-HANGUP_GRACE_S = 3.0  # after the terminal goes away, how long a clean shutdown may take
-CSV_FIELDS = [
-    "epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds",
-    "samples_per_s", "status", "message",
-]  # fmt: skip
+
+
+def _trainer_commands() -> type[Provider]:
+    """The palette's trainer commands (imported when the palette first opens)."""
+    from .commands import TrainerCommands
+
+    return TrainerCommands
 
 
 class TrainerApp(App[int]):
@@ -84,8 +94,8 @@ class TrainerApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "miniframe-tui"
-    COMMANDS = App.COMMANDS | {TrainerCommands}
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
+    COMMANDS = App.COMMANDS | {_trainer_commands}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (as Textual's)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("t,ctrl+t", "train", "Train", id="train.toggle"),
         Binding("p", "pause", "Pause", id="train.pause"),
@@ -111,6 +121,7 @@ class TrainerApp(App[int]):
         theme: str | None = None,
         load_engine_on_start: bool = True,
         live_charts: bool = True,
+        watch: TerminalWatch | None = None,
     ) -> None:
         super().__init__()
         if spec is None:
@@ -126,53 +137,146 @@ class TrainerApp(App[int]):
         self.config_dir = config_dir
         self._theme_name = theme
         self._load_engine_on_start = load_engine_on_start
+        self._watch = watch
         self.session = TrainingSession()
         self.history = MetricHistory()
-        self.records: list[Any] = []
+        self.records: list[Any] = []  # the engine's EpochSummary objects
         self.state = TrainState(target=spec.epochs, status="loading", message="loading torch…")
         self.engine_ready = False
+        self._engine_started = False
         self.is_training = False
-        self._hung_up = False
+        self.ui_ready = False  #: the settings and charts are mounted (just after frame one)
         self._live_charts = live_charts
         self._settings_values: dict[str, Any] = {}
         self._settings_errors: dict[str, str] = {}
         self._asked_reset = False
         self._applied_lr: float | None = None
         self._show_boundary = False
+        self._boundary: tuple[BoundaryData | None, Disk | None] | None = None  # the latest
         self._panel_timer: Timer | None = None
         self._panel_shown_at = 0.0
+        self.jobs = BackgroundJobs(self.post_message, self.set_timer, self._job_timed_out)
 
     # ---- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        """The first frame: the layout, the layer stack (as text) and the Training panel. The
+        layer table, the settings, the charts and the footer (dozens of widgets, and the
+        plotting library) come just after it: :meth:`_mount_panels`."""
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield LayerStack(id="layers")
-                yield SettingsPanel(id="settings")
+                yield Static(id="settings", classes="-pending")
             with Vertical(id="right"):
                 yield AccuracyPanel(id="status")
-                with Horizontal(id="viz"):
-                    with Vertical(id="charts"):
-                        yield MetricChart(self.history, "loss", self._live_charts, id="loss-chart")
-                        yield MetricChart(
-                            self.history, "accuracy", self._live_charts, id="acc-chart"
-                        )
-                    yield BoundaryView(id="boundary")
-        yield KeyFooter(compact=True)
+                yield Static(id="viz-pending", classes="-pending")
+        yield Static(id="footer-pending", classes="-pending")
 
+    @reported
     def on_mount(self) -> None:
         if self._theme_name:
             self.theme = self._theme_name
-        self.query_one("#layers").border_title = "Layers"
-        self.query_one("#settings").border_title = "Settings"
-        self.query_one("#status").border_title = "Training"
-        self.query_one("#boundary").border_title = "Decision boundary"
-        self.query_one(SettingsPanel).load(self.spec)
+        titles = {"#layers": "Layers", "#settings": "Settings", "#status": "Training"}
+        for selector, title in titles.items():
+            self.query_one(selector).border_title = title
         self._refresh_layers(0)
         self._show_state()
-        self.query_one(LayerStack).table.focus()
-        if self._load_engine_on_start:
-            self.call_after_refresh(self._load_engine)
-        self._watch_hangup()
+        self.call_after_refresh(self._mount_panels)
+
+    def on_load(self) -> None:
+        """Before the terminal is put in application mode: from here on, a hang-up or a
+        signal makes the app leave cleanly (:mod:`.hangup`)."""
+        if self._watch is not None:
+            import asyncio
+
+            self._watch.start(asyncio.get_running_loop())
+
+    @reported
+    async def _mount_panels(self) -> None:
+        """After the first frame: the layer table, the settings, the charts and the footer
+        replace their placeholders, built from the app's state as it is now; torch starts
+        loading once they are on screen. (Only then: importing torch holds the interpreter
+        for a second or two, and the panels would take that much longer to appear.)"""
+        try:
+            await self._build_panels()
+        finally:
+            if self._load_engine_on_start:
+                # when the footer shows its keys, the last panel to appear (or in 1.5 s)
+                self.set_timer(1.5, self._start_engine)
+
+    def on_key_footer_keys_shown(self) -> None:
+        self._start_engine()
+
+    def _start_engine(self) -> None:
+        """Start importing torch in the background (once)."""
+        if self._load_engine_on_start and not self._engine_started:
+            self._engine_started = True
+            self._load_engine()
+
+    async def _build_panels(self) -> None:
+        from .widgets.boundary import BoundaryView
+        from .widgets.charts import MetricChart
+        from .widgets.key_footer import KeyFooter
+        from .widgets.settings_panel import SettingsPanel
+
+        settings = SettingsPanel(self.spec, id="settings")
+        loss = MetricChart(self.history, "loss", self._live_charts, id="loss-chart")
+        acc = MetricChart(self.history, "accuracy", self._live_charts, id="acc-chart")
+        boundary = BoundaryView(id="boundary")
+        viz = Horizontal(Vertical(loss, acc, id="charts"), boundary, id="viz")
+        viz.set_class(self._show_boundary, "-boundary")
+        with self.batch_update():
+            await self.query(".-pending").remove()
+            await self.layer_stack.mount_table()
+            await self.query_one("#left").mount(settings)
+            await self.query_one("#right").mount(viz)
+            await self.mount(KeyFooter(compact=True))
+        settings.border_title = "Settings"
+        boundary.border_title = "Decision boundary"
+        settings.load(self.spec)
+        if self._boundary is not None:
+            boundary.show(*self._boundary)
+        if self.focused is None:
+            self.layer_stack.focus_table()
+        self.ui_ready = True
+
+    def _settings_panel(self) -> SettingsPanel | None:
+        """The settings panel, once mounted."""
+        if not self.ui_ready:
+            return None
+        from .widgets.settings_panel import SettingsPanel
+
+        try:
+            return self.query_one(SettingsPanel)
+        except NoMatches:
+            return None
+
+    # ---- guarding every entry point --------------------------------------------------------
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Every key binding and palette command comes through here: an exception in an
+        action is reported (:mod:`.errors`) instead of ending the app."""
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        except Exception as error:
+            report_error(self, f"action {action}", error)
+            return True
+
+    def ask(self, screen: Screen[Any], callback: Callable[[Any], Any]) -> None:
+        """Push a dialog; its result goes to ``callback``, whose errors are reported."""
+        self.push_screen(screen, guarded(self, type(screen).__name__, callback))
+
+    def action_command_palette(self) -> None:
+        """The command palette, safe against a second Enter (see :class:`TrainerPalette`)."""
+        from textual.command import CommandPalette
+
+        from .widgets.dialog import TrainerPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(cast("App[object]", self)):
+            self.push_screen(TrainerPalette(id="--command-palette"))
 
     # ---- spec editing ------------------------------------------------------------------
     @property
@@ -181,13 +285,17 @@ class TrainerApp(App[int]):
 
     def _refresh_layers(self, cursor: int | None = None) -> None:
         self._update_spec()
-        self.layer_stack.show(self.layers, cursor, self._stack_problem())
+        self._show_layers(cursor)
 
-    @on(SettingsPanel.Changed)
-    def _settings_changed(self, event: SettingsPanel.Changed) -> None:
+    def _show_layers(self, cursor: int | None = None) -> None:
+        with contextlib.suppress(NoMatches):  # a late message while the app closes
+            self.layer_stack.show(self.layers, cursor, self._stack_problem())
+
+    @reported
+    def on_settings_panel_changed(self, event: SettingsPanel.Changed) -> None:
         self._settings_values, self._settings_errors = event.values, event.errors
         self._update_spec()
-        self.layer_stack.show(self.layers, None, self._stack_problem())
+        self._show_layers()
 
     def _stack_problem(self) -> str | None:
         """Why the layer stack itself is invalid (shown under the stack), or None."""
@@ -215,8 +323,7 @@ class TrainerApp(App[int]):
                 self.state.message = "" if self.engine_ready else "loading torch…"
             if self.session.run is None or self.session.epoch == 0:
                 self.state.target = spec.epochs
-        with contextlib.suppress(Exception):
-            self._show_state()
+        self._show_state()
         self._apply_live_changes()
 
     def _apply_live_changes(self) -> None:
@@ -229,8 +336,10 @@ class TrainerApp(App[int]):
             self._applied_lr = lr
             self.session.set_lr(lr)
         if needs_rebuild(run.spec, self.spec) and self.session.epoch > 0 and not self._asked_reset:
+            from .widgets.confirm import ConfirmDialog
+
             self._asked_reset = True
-            self.push_screen(
+            self.ask(
                 ConfirmDialog(
                     "Reset the model?",
                     "This change needs a new model. Reset the weights now and use it?\n"
@@ -248,20 +357,24 @@ class TrainerApp(App[int]):
 
     def action_layer_add(self) -> None:
         """Add a layer after the cursor (menu of kinds)."""
+        from .widgets.layer_dialog import LayerDialog
+
         at = self._cursor() + 1 if self.layers else 0
-        self.push_screen(LayerDialog("Add layer"), lambda layer: self._insert_layer(at, layer))
+        self.ask(LayerDialog("Add layer"), lambda layer: self._insert_layer(at, layer))
 
     def action_layer_insert(self) -> None:
         """Insert a layer at the cursor (before the highlighted one)."""
+        from .widgets.layer_dialog import LayerDialog
+
         at = self._cursor() if self.layers else 0
-        self.push_screen(LayerDialog("Insert layer"), lambda layer: self._insert_layer(at, layer))
+        self.ask(LayerDialog("Insert layer"), lambda layer: self._insert_layer(at, layer))
 
     def _insert_layer(self, at: int, layer: LayerSpec | None) -> None:
         if layer is None:
             return
         self.layers.insert(at, layer)
         self._refresh_layers(at)
-        self.layer_stack.table.focus()
+        self.layer_stack.focus_table()
 
     def action_layer_delete(self) -> None:
         """Delete the highlighted layer."""
@@ -274,6 +387,8 @@ class TrainerApp(App[int]):
 
     def action_layer_edit(self) -> None:
         """Edit the highlighted layer's units / slope / p."""
+        from .widgets.layer_dialog import LayerDialog
+
         if not self.layers:
             self.notify("The stack is empty: add a layer with 'a'.", severity="warning")
             return
@@ -284,17 +399,19 @@ class TrainerApp(App[int]):
             return
 
         def done(new: LayerSpec | None) -> None:
-            if new is not None:
+            if new is not None and at < len(self.layers):
                 self.layers[at] = new
                 self._refresh_layers(at)
-            self.layer_stack.table.focus()
+            self.layer_stack.focus_table()
 
-        self.push_screen(LayerDialog(f"Edit layer {at + 1}", layer), done)
+        self.ask(LayerDialog(f"Edit layer {at + 1}", layer), done)
 
-    @on(DataTable.RowSelected, "#layer-table")
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_layer_edit()
+    @reported
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row of the layer table edits that layer."""
+        if event.data_table.id == "layer-table":
+            event.stop()
+            self.action_layer_edit()
 
     def _move(self, delta: int) -> None:
         at = self._cursor()
@@ -316,38 +433,54 @@ class TrainerApp(App[int]):
         """Replace the layer stack and every setting by ``spec``'s."""
         self.base_spec = spec
         self.layers = [LayerSpec(**vars(layer)) for layer in spec.layers]
-        self.query_one(SettingsPanel).load(spec)
+        self._settings_values, self._settings_errors = {}, {}  # the panel re-reads them
         self._refresh_layers(0)
+        panel = self._settings_panel()
+        if panel is not None:
+            panel.load(spec)
 
     # ---- presets -------------------------------------------------------------------------
     def action_presets(self) -> None:
         """Pick a shipped or user preset to load."""
+        from . import presets as preset_store
+        from .widgets.preset_picker import PresetPicker
+
         entries = preset_store.list_presets(self.config_dir)
         folder = str(preset_store.user_preset_dir(self.config_dir))
-        self.push_screen(PresetPicker(entries, folder), self._load_preset_entry)
+        self.ask(PresetPicker(entries, folder), self._load_preset_entry)
 
-    def _load_preset_entry(self, entry: preset_store.PresetEntry | None) -> None:
+    def _load_preset_entry(self, entry: PresetEntry | None) -> None:
+        """Read the chosen preset off the UI thread (a user's file may be anything)."""
         if entry is None:
             return
-        try:
-            spec = preset_store.load_entry(entry)
-        except SpecError as e:
-            where = entry.path if entry.path is not None else entry.name
-            self.notify(f"{where}: {e}", title="Bad preset", severity="error", timeout=10)
-            return
-        except OSError as e:
-            self.notify(f"{entry.path}: {e}", title="Bad preset", severity="error", timeout=10)
-            return
-        self.load_spec(spec)
-        self.notify(f"Loaded preset {entry.name}.")
+        from . import presets as preset_store
+
+        where = str(entry.path) if entry.path is not None else entry.name
+
+        def read() -> RunSpec:
+            if entry.path is not None:
+                check_regular_file(entry.path)
+            return preset_store.load_entry(entry)
+
+        def loaded(spec: RunSpec) -> None:
+            self.load_spec(spec)
+            self.notify(f"Loaded preset {entry.name}.")
+
+        def failed(error: BaseException) -> None:
+            self.notify(_with_path(where, error), title="Bad preset", severity="error", timeout=10)
+
+        self.jobs.start(f"reading preset {where}", read, loaded, failed)
 
     def action_save_preset(self) -> None:
         """Save the current network and settings as a user preset (TOML, atomic)."""
+        from . import presets as preset_store
+        from .widgets.prompt import PromptDialog
+
         if self.problem:
             self.notify(f"Cannot save: {self.problem}", severity="error")
             return
         name = self.spec.name if self.spec.name not in ("custom", "") else "my-preset"
-        self.push_screen(
+        self.ask(
             PromptDialog("Save as preset", "Preset name:", name, preset_store.check_name),
             self._save_preset,
         )
@@ -355,14 +488,24 @@ class TrainerApp(App[int]):
     def _save_preset(self, name: str | None) -> None:
         if name is None:
             return
-        try:
-            path = preset_store.save_user_preset(name, self.spec, self.config_dir)
-        except (SpecError, ValueError, OSError) as e:
-            self.notify(f"Could not save preset: {e}", severity="error", timeout=10)
-            return
-        self.base_spec = self.base_spec.replace(name=path.stem)
-        self.spec = self.spec.replace(name=path.stem)
-        self.notify(f"Saved preset {path.stem} to {path}")
+        from . import presets as preset_store
+
+        spec = self.spec
+
+        def saved(path: Path) -> None:
+            self.base_spec = self.base_spec.replace(name=path.stem)
+            self.spec = self.spec.replace(name=path.stem)
+            self.notify(f"Saved preset {path.stem} to {path}")
+
+        def failed(error: BaseException) -> None:
+            self.notify(f"Could not save preset: {error}", severity="error", timeout=10)
+
+        self.jobs.start(
+            f"saving preset {name}",
+            lambda: preset_store.save_user_preset(name, spec, self.config_dir),
+            saved,
+            failed,
+        )
 
     # ---- training ------------------------------------------------------------------------
     def action_train(self) -> None:
@@ -383,11 +526,13 @@ class TrainerApp(App[int]):
         self._start(single_step=False)
 
     def action_stop(self) -> None:
-        """Stop the running training (within one batch)."""
+        """Stop the running training (the engine checks between batches)."""
         if not self.is_training:
             self.notify("Not training.")
             return
-        self.session.request_stop()
+        self.session.request_stop()  # never waits: the worker reports when it has stopped
+        self.state.message = "stopping…"
+        self._show_state()
 
     def action_pause(self) -> None:
         """Pause training between epochs, or resume it."""
@@ -423,7 +568,9 @@ class TrainerApp(App[int]):
             if self.session.epoch == 0:
                 self.session.run = None
             else:
-                self.push_screen(
+                from .widgets.confirm import ConfirmDialog
+
+                self.ask(
                     ConfirmDialog(
                         "Reset the model?",
                         "The network or settings changed since this model was built.\n"
@@ -439,6 +586,8 @@ class TrainerApp(App[int]):
         self._begin(single_step)
 
     def _reset_then_train(self, single_step: bool) -> None:
+        if self.is_training:
+            return  # a second answer to the question; the first one started it
         self.session.run = None  # no worker is running here, so nothing else holds it
         self._clear_progress()
         self._begin(single_step)
@@ -464,7 +613,7 @@ class TrainerApp(App[int]):
             )
         except Exception as e:  # anything the engine raises ends up on screen, not a traceback
             status, message = "failed", f"{type(e).__name__}: {e}"
-        self.post_message(TrainingEnded(status, message))
+        self.post_message(TrainingEnded(str(status), message))
 
     def action_reset(self) -> None:
         """Re-initialise the weights (stops training first)."""
@@ -485,10 +634,11 @@ class TrainerApp(App[int]):
         self._asked_reset = False
         self._applied_lr = None
         self._show_state()
-        self.query_one(BoundaryView).show(None, None)
+        self._show_boundary_data(None, None)
 
     # ---- messages from workers -----------------------------------------------------------
     @on(EngineLoaded)
+    @reported
     def _engine_loaded(self, event: EngineLoaded) -> None:
         self.engine_ready = event.error is None
         if event.error:
@@ -501,9 +651,10 @@ class TrainerApp(App[int]):
             self.state.status, self.state.message = "invalid", self.problem
         self._show_state()
         if self.checkpoint is not None and self.engine_ready:
-            self._load_checkpoint_worker(self.checkpoint)
+            self._load_checkpoint(self.checkpoint)
 
     @on(TrainingStarted)
+    @reported
     def _training_started(self, event: TrainingStarted) -> None:
         if event.fresh:
             self.history.clear()
@@ -517,6 +668,7 @@ class TrainerApp(App[int]):
         self._show_state()
 
     @on(EpochsReady)
+    @reported
     def _epochs_ready(self, _: EpochsReady) -> None:
         for s in self.session.drain():
             self.records.append(s)
@@ -540,6 +692,7 @@ class TrainerApp(App[int]):
         else:
             self._panel_timer = self.set_timer(wait, self._show_progress)
 
+    @reported
     def _show_progress(self) -> None:
         self._panel_timer = None
         self._panel_shown_at = time.monotonic()
@@ -552,12 +705,21 @@ class TrainerApp(App[int]):
             self.query_one(AccuracyPanel).show(self.state)
 
     @on(BoundaryReady)
+    @reported
     def _boundary_ready(self, event: BoundaryReady) -> None:
         disk = DISK if self.spec.data.name == "disk" else None
-        with contextlib.suppress(NoMatches):  # may arrive while the app closes
-            self.query_one(BoundaryView).show(event.data, disk)
+        self._show_boundary_data(event.data, disk)
+
+    def _show_boundary_data(self, data: BoundaryData | None, disk: Disk | None) -> None:
+        """Show a boundary grid (kept for the view if it is not mounted yet)."""
+        self._boundary = (data, disk)
+        from .widgets.boundary import BoundaryView
+
+        with contextlib.suppress(NoMatches):  # not mounted yet, or the app is closing
+            self.query_one("#boundary", BoundaryView).show(data, disk)
 
     @on(PausedChanged)
+    @reported
     def _paused_changed(self, event: PausedChanged) -> None:
         if event.paused:
             self.state.status, self.state.message = "paused", "p resumes, n steps one epoch"
@@ -566,6 +728,7 @@ class TrainerApp(App[int]):
         self._show_state()
 
     @on(TrainingEnded)
+    @reported
     def _training_ended(self, event: TrainingEnded) -> None:
         self.is_training = False
         self.session.resume.set()
@@ -578,9 +741,12 @@ class TrainerApp(App[int]):
             self.notify(message, title=f"Training {status}", severity="error", timeout=10)
         elif status == "finished":
             best = self.state.best_test
-            self.notify(f"Finished: best test accuracy {best:.1f}%" if best else "Finished.")
+            self.notify(
+                f"Finished: best test accuracy {best:.1f}%" if best is not None else "Finished."
+            )
 
     @on(WeightsReset)
+    @reported
     def _weights_reset(self, _: WeightsReset) -> None:
         self._clear_progress()
         self.state.message = "weights reset; t trains from scratch"
@@ -589,46 +755,69 @@ class TrainerApp(App[int]):
         self._show_state()
 
     @on(CheckpointDone)
+    @reported
     def _checkpoint_done(self, event: CheckpointDone) -> None:
         if event.error:
             self.notify(event.error, title=f"Checkpoint {event.action} failed", severity="error")
             return
-        if event.action == "load" and event.spec is not None:
-            self.load_spec(event.spec)
-            self.notify(f"Loaded checkpoint {event.path}")
-        else:
-            self.notify(f"Saved checkpoint {event.path}")
+        self.notify(f"Saved checkpoint {event.path}")
+
+    @on(JobDone)
+    def _job_done(self, event: JobDone) -> None:
+        try:
+            self.jobs.finished(event)
+        except Exception as error:
+            report_error(self, "finishing a background job", error)
+
+    def _job_timed_out(self, what: str, seconds: float) -> None:
+        self.notify(
+            f"{what}: no answer after {seconds:.0f} s (a named pipe, or a stalled drive?); "
+            "gave up waiting.",
+            title="Timed out",
+            severity="error",
+            timeout=15,
+        )
 
     # ---- background loading / saving -----------------------------------------------------
     @work(thread=True, exclusive=True, group="engine", exit_on_error=False)
     def _load_engine(self) -> None:
         """Thread: import torch and the engine; the first frame is already on screen."""
-        t0 = time.perf_counter()
         try:
             load_engine()
         except Exception as e:
-            self.post_message(EngineLoaded(time.perf_counter() - t0, f"{type(e).__name__}: {e}"))
+            self.post_message(EngineLoaded(f"{type(e).__name__}: {e}"))
             return
-        self.post_message(EngineLoaded(time.perf_counter() - t0))
+        self.post_message(EngineLoaded())
 
-    @work(thread=True, group="io", exit_on_error=False)
-    def _load_checkpoint_worker(self, path: Path) -> None:
-        try:
-            spec = self.session.load_checkpoint(path)
-        except Exception as e:
-            self.post_message(CheckpointDone("load", str(path), _with_path(path, e)))
-            return
-        self.post_message(CheckpointDone("load", str(path), spec=spec))
+    def _load_checkpoint(self, path: Path) -> None:
+        """Read a checkpoint off the UI thread; its spec and weights replace the current."""
+
+        def read() -> RunSpec:
+            check_regular_file(path)
+            return self.session.load_checkpoint(path)
+
+        def loaded(spec: RunSpec) -> None:
+            self.load_spec(spec)
+            self.notify(f"Loaded checkpoint {path}")
+
+        def failed(error: BaseException) -> None:
+            self.notify(_with_path(str(path), error), title="Checkpoint load failed",
+                        severity="error", timeout=10)  # fmt: skip
+
+        self.jobs.start(f"reading checkpoint {path}", read, loaded, failed)
 
     def action_save_checkpoint(self) -> None:
         """Save the trained model (engine checkpoint format)."""
-        if self.session.run is None:
+        from .widgets.prompt import PromptDialog
+
+        run = self.session.run
+        if run is None:
             self.notify("Nothing to save yet: train first (t).", severity="warning")
             return
-        name = f"{self.session.run.spec.name or 'model'}-e{self.session.epoch}.safetensors"
-        self.push_screen(
+        name = f"{run.spec.name or 'model'}-e{self.session.epoch}.safetensors"
+        self.ask(
             PromptDialog("Save checkpoint", "File:", name, _check_writable),
-            lambda path: self._save_checkpoint_worker(Path(path).expanduser()) if path else None,
+            lambda path: self._save_checkpoint_worker(_user_path(path)) if path else None,
         )
 
     @work(thread=True, group="io", exit_on_error=False)
@@ -636,116 +825,83 @@ class TrainerApp(App[int]):
         try:
             self.session.save_checkpoint(path)
         except Exception as e:
-            self.post_message(CheckpointDone("save", str(path), _with_path(path, e)))
+            self.post_message(CheckpointDone("save", str(path), _with_path(str(path), e)))
             return
         self.post_message(CheckpointDone("save", str(path)))
 
     def action_export_csv(self) -> None:
         """Write the per-epoch metrics of this run as CSV (atomic)."""
+        from .widgets.prompt import PromptDialog
+
         if not self.records:
             self.notify("No epochs yet: train first (t).", severity="warning")
             return
-        self.push_screen(
+        self.ask(
             PromptDialog("Export metrics", "CSV file:", f"{self.spec.name}-metrics.csv",
                          _check_writable),
             self._export_csv,
         )  # fmt: skip
 
-    def _export_csv(self, path: str | None) -> None:
-        if path is None:
+    def _export_csv(self, text: str | None) -> None:
+        if text is None:
             return
-        try:
-            write_metrics_csv(Path(path), self.records)
-        except OSError as e:
-            self.notify(f"Could not write {path}: {e}", severity="error")
-            return
-        self.notify(f"Wrote {len(self.records)} epochs to {path}")
+        from .export import write_metrics_csv
+
+        path, records = _user_path(text), list(self.records)
+        self.jobs.start(
+            f"writing {path}",
+            lambda: write_metrics_csv(path, records),
+            lambda _: self.notify(f"Wrote {len(records)} epochs to {path}"),
+            lambda e: self.notify(f"Could not write {path}: {e}", severity="error"),
+        )
 
     # ---- view / focus --------------------------------------------------------------------
     def action_toggle_view(self) -> None:
         """Narrow screens: switch between the charts and the decision boundary."""
         self._show_boundary = not self._show_boundary
-        self.query_one("#viz").set_class(self._show_boundary, "-boundary")
+        with contextlib.suppress(NoMatches):  # not mounted yet: it starts with this class
+            self.query_one("#viz").set_class(self._show_boundary, "-boundary")
 
     def action_focus_layers(self) -> None:
         """Focus the layer stack."""
-        self.layer_stack.table.focus()
+        self.layer_stack.focus_table()
 
     def action_focus_settings(self) -> None:
         """Focus the first setting."""
-        self.query_one(SettingsPanel).query("Select, Input").first().focus()
+        panel = self._settings_panel()
+        if panel is not None:
+            panel.query("Select, Input").first().focus()
 
-    # ---- quitting / hang-up --------------------------------------------------------------
+    # ---- quitting ------------------------------------------------------------------------
     async def action_quit(self) -> None:
-        """Quit, also mid-training: stop the worker first (it checks every batch)."""
+        """Quit, also mid-training: ask the worker to stop, and exit without waiting for it
+        (``miniframe-tui`` ends the process even if a batch is still running)."""
+        self.leave(0)
+
+    def leave(self, code: int) -> None:
+        """Stop training and exit with ``code`` (quit, a signal, the terminal gone)."""
         self.session.request_stop()
         self.workers.cancel_group(self, "train")
-        self.exit(0)
+        self.exit(code)
 
-    def _watch_hangup(self) -> None:
-        """Exit when the terminal goes away (SIGHUP, or stdin closed) instead of spinning."""
-        if self.is_headless:
-            return
-        with contextlib.suppress(Exception):
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
-        self.set_interval(0.5, self._check_stdin)
 
-    def _check_stdin(self) -> None:
-        try:
-            fd = sys.__stdin__.fileno() if sys.__stdin__ is not None else -1
-            if fd < 0:
-                return
-            poller = select.poll()
-            poller.register(fd, 0)  # only the always-reported HUP / ERR / NVAL
-            events = poller.poll(0)
-        except (OSError, ValueError):
-            self._hang_up()
-            return
-        if any(ev & (select.POLLHUP | select.POLLERR | select.POLLNVAL) for _, ev in events):
-            self._hang_up()
-
-    def _hang_up(self) -> None:
-        """The terminal went away (an SSH connection dropped): stop training and exit.
-
-        Writing to the dead terminal fails, and that can wedge Textual's output thread in the
-        middle of shutdown (seen: the main thread blocked for good in its writer's queue). So
-        output goes to /dev/null from here on, and a watchdog ends the process if shutdown
-        still stalls: with no terminal left there is nothing more to show or restore.
-        """
-        if self._hung_up:
-            return
-        self._hung_up = True
-        with contextlib.suppress(OSError):
-            null = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(null, 1)
-            os.dup2(null, 2)
-        watchdog = threading.Timer(HANGUP_GRACE_S, os._exit, args=(129,))
-        watchdog.daemon = True
-        watchdog.start()
-        self.session.request_stop()
-        self.workers.cancel_group(self, "train")
-        self.exit(129)
+def _user_path(text: str) -> Path:
+    """A path typed in a prompt: ``~`` means the home folder, as in a shell."""
+    return Path(text).expanduser()
 
 
 def _check_writable(text: str) -> None:
-    path = Path(text).expanduser()
+    path = _user_path(text)
     if path.is_dir():
         raise ValueError(f"{path} is a folder")
     if not path.parent.exists():
         raise ValueError(f"folder {path.parent} does not exist")
 
 
-def write_metrics_csv(path: Path, records: list[Any]) -> None:
-    """Per-epoch metrics as CSV, written atomically (tmp file + os.replace)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(CSV_FIELDS)
-    for r in records:
-        writer.writerow([getattr(r, f) for f in CSV_FIELDS])
-    atomic_write_text(path.expanduser(), buf.getvalue())
-
-
-def _with_path(path: Path, error: Exception) -> str:
+def _with_path(path: str, error: BaseException) -> str:
     """An error message that names ``path`` once."""
-    text = str(error) or type(error).__name__
-    return text if str(path) in text else f"{path}: {text}"
+    if isinstance(error, RecursionError):
+        text = "nested too deeply to read"
+    else:
+        text = str(error) or type(error).__name__
+    return text if path in text else f"{path}: {text}"

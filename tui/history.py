@@ -8,6 +8,7 @@ kept separately by the app; this is only what gets drawn.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 
@@ -23,7 +24,7 @@ class MetricHistory:
     train_acc: list[float] = field(default_factory=list)
     test_acc: list[float] = field(default_factory=list)
     version: int = 0
-    _pending: tuple[int, float, float, float, float] | None = None
+    _pending: tuple[int, tuple[float, ...]] | None = None  # (epoch, metrics) off-stride
 
     def __len__(self) -> int:
         return len(self.epochs)
@@ -31,41 +32,59 @@ class MetricHistory:
     def clear(self) -> None:
         """Forget everything (after a reset)."""
         self.stride = 1
-        for series in self._series():
+        self.epochs.clear()
+        for series in self._metrics():
             series.clear()
         self._pending = None
         self.version += 1
 
     def append(
-        self, epoch: int, train_loss: float, test_loss: float, train_acc: float, test_acc: float
+        self,
+        epoch: int,
+        train_loss: float | None,
+        test_loss: float | None,
+        train_acc: float | None,
+        test_acc: float | None,
     ) -> None:
-        """Record one epoch; kept if it falls on the stride (the latest is always shown)."""
-        point = (epoch, train_loss, test_loss, train_acc, test_acc)
+        """Record one epoch; kept if it falls on the stride (the latest is always shown).
+
+        A metric that was not evaluated (None: the run stopped mid-epoch) is kept as NaN,
+        which the charts leave out; an epoch with no metric at all is not recorded."""
+        metrics = (train_loss, test_loss, train_acc, test_acc)
+        if all(m is None for m in metrics):
+            return
+        values = tuple(math.nan if m is None else float(m) for m in metrics)
         self.version += 1
         if epoch % self.stride != 0 and self.epochs:
-            self._pending = point  # shown as the live tip until the next kept point
+            self._pending = (epoch, values)  # shown as the live tip until the next kept point
             return
         self._pending = None
-        for series, value in zip(self._series(), point, strict=True):
+        self.epochs.append(epoch)
+        for series, value in zip(self._metrics(), values, strict=True):
             series.append(value)
         if len(self.epochs) > self.max_points:
             self._halve()
 
-    def _series(self) -> tuple[list, ...]:
-        return (self.epochs, self.train_loss, self.test_loss, self.train_acc, self.test_acc)
+    def _metrics(self) -> tuple[list[float], list[float], list[float], list[float]]:
+        return (self.train_loss, self.test_loss, self.train_acc, self.test_acc)
 
     def _halve(self) -> None:
         self.stride *= 2
         keep = [i for i, e in enumerate(self.epochs) if e % self.stride == 0]
         if self.epochs and self.epochs[-1] % self.stride != 0:
             keep.append(len(self.epochs) - 1)  # keep the newest point visible
-        for series in self._series():
+        self.epochs[:] = [self.epochs[i] for i in keep]
+        for series in self._metrics():
             series[:] = [series[i] for i in keep]
 
     def series(self) -> tuple[list[int], list[float], list[float], list[float], list[float]]:
         """The points to draw, including the latest epoch even off-stride."""
-        out = tuple(list(s) for s in self._series())
+        epochs = list(self.epochs)
+        tr_loss, te_loss = list(self.train_loss), list(self.test_loss)
+        tr_acc, te_acc = list(self.train_acc), list(self.test_acc)
         if self._pending is not None:
-            for series, value in zip(out, self._pending, strict=True):
+            epoch, values = self._pending
+            epochs.append(epoch)
+            for series, value in zip((tr_loss, te_loss, tr_acc, te_acc), values, strict=True):
                 series.append(value)
-        return out  # type: ignore[return-value]
+        return epochs, tr_loss, te_loss, tr_acc, te_acc

@@ -1,26 +1,27 @@
-"""Typed messages the background workers post to the app.
+"""Typed messages the background threads post to the app.
 
-Workers never touch widgets: they post one of these and the app's handlers update the screen
+Threads never touch widgets: they post one of these and the app's handlers update the screen
 on the UI thread. Per-epoch and boundary messages may be coalesced when the UI lags
 (``can_replace``): an epoch message carries no data itself, the handler drains the feed of
 every summary that arrived, so coalescing drops redraws but never epochs.
+
+Plain classes rather than dataclasses: this module is imported before the first frame, and
+building a dataclass costs about a millisecond each.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from textual.message import Message
-
-from miniframe.engine.spec import RunSpec
 
 
 class EngineLoaded(Message):
     """torch and the engine finished importing in the background (``error`` if they failed)."""
 
-    def __init__(self, seconds: float, error: str | None = None) -> None:
+    def __init__(self, error: str | None = None) -> None:
         super().__init__()
-        self.seconds = seconds
         self.error = error
 
 
@@ -85,13 +86,20 @@ class WeightsReset(Message):
 
 
 class CheckpointDone(Message):
-    """A checkpoint was saved or loaded; ``error`` says what went wrong otherwise."""
+    """A checkpoint was saved; ``error`` says what went wrong otherwise."""
 
-    def __init__(
-        self, action: str, path: str, error: str | None = None, spec: RunSpec | None = None
-    ) -> None:
+    def __init__(self, action: str, path: str, error: str | None = None) -> None:
         super().__init__()
         self.action = action
         self.path = path
         self.error = error
-        self.spec = spec
+
+
+class JobDone(Message):
+    """A background job (:mod:`.jobs`) returned ``result`` or raised ``error``."""
+
+    def __init__(self, token: int, result: Any = None, error: BaseException | None = None) -> None:
+        super().__init__()
+        self.token = token
+        self.result = result
+        self.error = error

@@ -9,11 +9,12 @@ checkpoint and training never overlap.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +63,13 @@ class TrainingSession:
         self._unnotified = False
         self._notified_at = 0.0
         self.pending_lr: float | None = None
+        #: Called in the training thread with each epoch's summary as it is produced (the
+        #: benchmark, benchmarks/tui_bench.py, times epochs with it).
+        self.observers: list[Callable[[EpochSummary], object]] = []
+        self._busy_lock = threading.Lock()
+        self._training = 0
+        self._saving = 0
+        self._saved = threading.Condition(self._busy_lock)
 
     # ---- feed ---------------------------------------------------------------------------
     def drain(self) -> list[EpochSummary]:
@@ -78,6 +86,8 @@ class TrainingSession:
         with self._feed_lock:
             self._feed.append(summary)
             self._unnotified = True
+        for observe in self.observers:
+            observe(summary)
         now = time.monotonic()
         if now - self._notified_at >= NOTIFY_EVERY_S or summary.status != "running":
             self._flush(post)
@@ -90,6 +100,28 @@ class TrainingSession:
             self._unnotified = False
         self._notified_at = time.monotonic()
         post(EpochsReady())
+
+    # ---- what the threads are doing (any thread) ------------------------------------------
+    @contextlib.contextmanager
+    def _doing(self, what: str) -> Iterator[None]:
+        with self._busy_lock:
+            setattr(self, what, getattr(self, what) + 1)
+        try:
+            yield
+        finally:
+            with self._busy_lock:
+                setattr(self, what, getattr(self, what) - 1)
+                self._saved.notify_all()
+
+    @property
+    def training(self) -> bool:
+        """A thread is inside :meth:`train` (maybe in a long batch, maybe stopping)."""
+        return self._training > 0
+
+    def wait_saved(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for checkpoint saves in progress; True when none is left."""
+        with self._saved:
+            return self._saved.wait_for(lambda: self._saving == 0, timeout)
 
     # ---- controls (UI thread) ----------------------------------------------------------
     @property
@@ -114,17 +146,11 @@ class TrainingSession:
         with self.lock:
             self.run = None
 
-    def reset_weights(self) -> None:
-        """Re-initialise weights and solver state (waits for a running epoch to end)."""
-        with self.lock:
-            if self.run is not None:
-                self.run.reset()
-
     def _ensure_run(self, spec: RunSpec) -> tuple[Run, bool]:
         from miniframe.engine.train import Run
 
         if self.run is None:
-            self.run = Run.from_spec(spec)
+            self.run = Run(spec)
             return self.run, True
         return self.run, False
 
@@ -146,10 +172,11 @@ class TrainingSession:
         Returns the end state and its reason: ("finished"|"stopped"|"diverged"|"paused", msg).
         Every summary is announced (EpochsReady) before this returns.
         """
-        try:
-            return self._train(spec, target, is_cancelled, post, single_step)
-        finally:
-            self._flush(post)
+        with self._doing("_training"):
+            try:
+                return self._train(spec, target, is_cancelled, post, single_step)
+            finally:
+                self._flush(post)
 
     def _train(
         self,
@@ -243,7 +270,7 @@ class TrainingSession:
         """Save the current model and spec (engine's atomic save_checkpoint)."""
         from miniframe.engine.checkpoint import save_checkpoint
 
-        with self.lock:
+        with self._doing("_saving"), self.lock:
             if self.run is None:
                 raise ValueError("nothing to save yet: train the model first")
             save_checkpoint(path, self.run.model, self.run.spec)

@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import tiny_spec
+from tui_helpers import tiny_spec
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 
@@ -111,3 +111,28 @@ def test_exits_when_the_terminal_hangs_up(tmp_path) -> None:
         time.sleep(0.1)
     os.kill(pid, 9)
     raise AssertionError("the app kept running after its terminal went away")
+
+
+def test_two_enters_in_one_read_do_not_crash_the_trainer(tmp_path) -> None:
+    """The reported repro: open the preset picker, then Enter Enter in one send-keys: the
+    preset loads and the trainer lives on (it used to exit 1 with "Can't pop screen").
+    tmux may write the two keys in one read or two; when the second comes after the picker
+    closed, it edits the highlighted layer, as a second key press should; ctrl+q (a
+    priority key) then quits from whatever is on screen. Every dialog's double Enter in
+    one read is covered in test_tui_dialogs."""
+    session, _, rc_file = launch(tmp_path, epochs=5)
+    try:
+        wait_screen(session, "Linear 2 → 8")
+        wait_screen(session, "Stack")  # the footer: every panel is up
+        tmux("send-keys", "-t", session, "o")
+        wait_screen(session, "Load preset")
+        tmux("send-keys", "-t", session, "Enter", "Enter")
+        wait_screen(session, "Loaded preset")
+        assert not rc_file.exists(), "the trainer exited"
+        tmux("send-keys", "-t", session, "C-q")
+        deadline = time.monotonic() + 10
+        while not rc_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert rc_file.read_text().strip() == "0"
+    finally:
+        tmux("kill-session", "-t", session)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from conftest import run, tiny_spec, wait_for
 from textual.binding import Binding
+from tui_helpers import press, run, tiny_spec, type_text, wait_for, wait_ready
 
 from miniframe.tui.app import TrainerApp
 from miniframe.tui.commands import COMMANDS
-from miniframe.tui.widgets.layer_stack import LayerTable
+from miniframe.tui.widgets.layer_table import LayerTable
 
 
 def all_bindings() -> list[Binding]:
@@ -27,10 +27,13 @@ def test_palette_train_command_starts_training(config_dir) -> None:
     async def scenario() -> None:
         app = TrainerApp(tiny_spec(epochs=3))
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: app.engine_ready)
-            await pilot.press("ctrl+p", *"train")
-            await pilot.pause(0.3)
-            await pilot.press("enter")
+            await wait_ready(pilot, engine=True)
+            await press(pilot, "ctrl+p")
+            await wait_for(pilot, lambda: app.screen.has_class("--textual-command-palette"))
+            await wait_for(pilot, lambda: app.screen.focused is not None)
+            await type_text(pilot, "train: start")
+            await wait_for(pilot, lambda: "Train: start training" in palette_text(app))
+            await press(pilot, "enter")
             await wait_for(pilot, lambda: app.state.status == "finished")
             assert len(app.records) == 3
 
@@ -41,11 +44,22 @@ def test_ansi_theme_renders(config_dir) -> None:
     async def scenario() -> None:
         app = TrainerApp(tiny_spec(epochs=2), theme="ansi-dark")
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: app.engine_ready)
-            await pilot.press("t")
+            await wait_ready(pilot, engine=True)
+            await press(pilot, "t")
             await wait_for(pilot, lambda: app.state.status == "finished")
-            await pilot.press("v")
-            await pilot.pause()
+            await press(pilot, "v")
+            viz = app.query_one("#viz")
+            await wait_for(pilot, lambda: viz.has_class("-boundary"))
             assert app.theme == "ansi-dark"
 
     run(scenario())
+
+
+def palette_text(app: TrainerApp) -> str:
+    from textual.command import CommandList
+
+    try:
+        options = app.screen.query_one(CommandList)
+    except Exception:
+        return ""
+    return " ".join(str(options.get_option_at_index(i).prompt) for i in range(options.option_count))

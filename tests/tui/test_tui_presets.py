@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from conftest import run, tiny_spec, wait_for
+from tui_helpers import (
+    notes,
+    notified,
+    press,
+    run,
+    tiny_spec,
+    type_text,
+    wait_closed,
+    wait_dialog,
+    wait_for,
+    wait_ready,
+)
 
 from miniframe.engine.spec import RunSpec, SpecError, load_preset
 from miniframe.tui import presets
@@ -34,16 +45,26 @@ def test_malformed_user_preset_names_the_file(config_dir) -> None:
         presets.load_entry(entry)
 
 
+async def pick(pilot, name: str) -> None:
+    """Open the preset picker with ``o`` and load ``name``."""
+    await press(pilot, "o")
+    picker = await wait_dialog(pilot, PresetPicker)
+    names = [e.name for e in picker.entries]
+    options = picker.query_one("#preset-list")
+    await press(pilot, *["down"] * names.index(name))
+    await wait_for(pilot, lambda: options.highlighted == names.index(name))
+    await press(pilot, "enter")
+    await wait_closed(pilot, PresetPicker)
+
+
 def test_picker_loads_a_shipped_preset(config_dir) -> None:
     async def scenario() -> None:
         app = TrainerApp(tiny_spec(), load_engine_on_start=False)
         async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.press("o")
-            assert isinstance(app.screen, PresetPicker)
-            names = [e.name for e in app.screen.entries]
-            await pilot.press(*["down"] * names.index("deep"), "enter")
+            await wait_ready(pilot)
+            await pick(pilot, "deep")
             deep = load_preset("deep")
-            assert app.layers == deep.layers
+            await wait_for(pilot, lambda: app.layers == deep.layers)
             assert app.spec.epochs == deep.epochs and app.spec.solver == deep.solver
             assert app.query_one("#set-epochs").value == str(deep.epochs)
 
@@ -54,25 +75,31 @@ def test_save_as_preset_then_load_it_back(config_dir) -> None:
     async def scenario() -> None:
         app = TrainerApp(tiny_spec(), load_engine_on_start=False)
         async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.press("d")  # change something: delete the first layer...
-            await pilot.press("a", "enter", "8", "enter")  # ...and add it back (Linear 8)
+            await wait_ready(pilot)
             app.query_one("#set-epochs").value = "7"
-            await pilot.press("s")
-            assert isinstance(app.screen, PromptDialog)
-            await pilot.press("ctrl+a", "ctrl+k", *"bad name!", "enter")
-            assert isinstance(app.screen, PromptDialog)  # refused, dialog stays
-            await pilot.press("ctrl+a", "ctrl+k", *"my-net", "enter")
+            await wait_for(pilot, lambda: app.spec.epochs == 7)
+            await press(pilot, "s")
+            prompt = await wait_dialog(pilot, PromptDialog)
+            field = prompt.query_one("#prompt-input")
+            field.value = "bad name!"
+            await press(pilot, "enter")
+            error = prompt.query_one("#dialog-error")
+            await wait_for(pilot, lambda: "letters" in str(error.render()))
+            assert app.screen is prompt  # refused, the dialog stays
+            field.value = ""
+            await type_text(pilot, "my-net")
+            await wait_for(pilot, lambda: field.value == "my-net")
+            await press(pilot, "enter")
             path = config_dir / "presets" / "my-net.toml"
             await wait_for(pilot, path.exists)
             saved = RunSpec.load(path)
             assert saved.epochs == 7 and saved.name == "my-net"
+            await wait_closed(pilot, PromptDialog)
             # load something else, then our preset again
-            app.load_spec(load_preset("vanilla"))
-            await pilot.pause()
-            await pilot.press("o")
-            names = [e.name for e in app.screen.entries]
-            await pilot.press(*["down"] * names.index("my-net"), "enter")
-            assert app.spec.epochs == 7 and app.layers == saved.layers
+            await pick(pilot, "vanilla")
+            await wait_for(pilot, lambda: app.spec.epochs == load_preset("vanilla").epochs)
+            await pick(pilot, "my-net")
+            await wait_for(pilot, lambda: app.spec.epochs == 7 and app.layers == saved.layers)
 
     run(scenario())
 
@@ -85,15 +112,13 @@ def test_malformed_preset_notifies_and_keeps_state(config_dir) -> None:
     async def scenario() -> None:
         app = TrainerApp(tiny_spec(), load_engine_on_start=False)
         async with app.run_test(size=(80, 24)) as pilot:
+            await wait_ready(pilot)
             before = list(app.layers), app.spec
-            await pilot.press("o")
-            names = [e.name for e in app.screen.entries]
-            await pilot.press(*["down"] * names.index("oops"), "enter")
-            await pilot.pause()
-            messages = [n.message for n in app._notifications]
+            await pick(pilot, "oops")
+            await wait_for(pilot, lambda: notified(app, "oops.toml"))
+            messages = notes(app)
             assert any("oops.toml" in m and "epochs" in m for m in messages), messages
             assert (list(app.layers), app.spec) == before
-            await pilot.press("down")  # still responsive
             assert app.is_running
 
     run(scenario())

@@ -6,11 +6,11 @@ import csv
 import math
 
 import pytest
-from conftest import tiny_spec
+from tui_helpers import tiny_spec
 
 from miniframe.engine.spec import LayerSpec
 from miniframe.engine.train import EpochSummary
-from miniframe.tui.app import write_metrics_csv
+from miniframe.tui.export import write_metrics_csv
 from miniframe.tui.history import MetricHistory
 from miniframe.tui.messages import BoundaryData
 from miniframe.tui.model import (
@@ -136,3 +136,42 @@ def test_metrics_csv_is_written_atomically(tmp_path) -> None:
     data = list(csv.DictReader(path.open()))
     assert [r["epoch"] for r in data] == ["1", "2", "3"] and data[0]["test_acc"] == "55.0"
     assert [p.name for p in tmp_path.iterdir()] == ["m.csv"]
+
+
+def test_metrics_not_evaluated_are_none_everywhere(tmp_path) -> None:
+    """A stop skips the evaluation: the summary's metrics are None. The panel keeps the
+    last evaluated values, the charts leave the point out, the CSV has empty cells."""
+    state = TrainState(target=10, status="running")
+    state.record(1, 0.5, 60.0, 0.6, 55.0, 0.5, 2000.0)
+    state.record(2, None, None, None, None, 0.2, None)
+    assert state.epoch == 2 and state.train_acc == 60.0 and state.best_test == 55.0
+    assert "epoch 2/10" in format_panel(state).plain
+
+    history = MetricHistory()
+    history.append(1, 0.5, 0.6, 60.0, 55.0)
+    history.append(2, 0.4, None, 62.0, None)
+    history.append(3, None, None, None, None)  # nothing to draw: not recorded
+    epochs, tr_loss, te_loss, tr_acc, te_acc = history.series()
+    assert epochs == [1, 2] and tr_loss == [0.5, 0.4] and math.isnan(te_loss[1])
+    assert tr_acc == [60.0, 62.0] and te_acc[0] == 55.0 and math.isnan(te_acc[1])
+
+    path = tmp_path / "m.csv"
+    rows = [EpochSummary(1, 3, 0.5, 60.0, 0.6, 55.0, 0.1, 100.0)]
+    stopped = EpochSummary(2, 3, 0.5, 60.0, 0.6, 55.0, 0.1, 100.0)
+    for name in ("train_loss", "train_acc", "test_loss", "test_acc"):
+        object.__setattr__(stopped, name, None)  # as the engine reports it after a stop
+    write_metrics_csv(path, [*rows, stopped])
+    data = list(csv.DictReader(path.open()))
+    assert data[1]["epoch"] == "2" and data[1]["test_acc"] == "" and data[1]["train_loss"] == ""
+
+
+def test_no_negative_zero_is_shown() -> None:
+    from miniframe.tui.export import cell
+    from miniframe.tui.widgets.accuracy_panel import fixed
+
+    state = TrainState(target=1, status="finished")
+    state.record(1, -0.0, 100.0, -1e-9, 100.0, 0.1, 100.0)
+    text = format_panel(state).plain
+    assert "-0.0" not in text and "loss 0.0000" in text
+    assert fixed(-0.00004, 4) == "0.0000" and fixed(-0.5, 1) == "-0.5"
+    assert str(cell(-0.0)) == "0.0" and cell(None) == "" and cell(-1e-9) == -1e-9

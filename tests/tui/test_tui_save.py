@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import csv
 
-from conftest import press, run, tiny_spec, wait_for
 from textual.widgets import Input
+from tui_helpers import notified, press, run, tiny_spec, wait_for, wait_ready
 
 from miniframe.tui.app import TrainerApp
 from miniframe.tui.widgets.prompt import PromptDialog
 
 
 async def answer(pilot, text: str) -> None:
-    """Replace the prompt's text and press enter."""
-    pilot.app.screen.query_one(Input).value = text
-    await pilot.press("enter")
+    """Wait for the prompt, replace its text and press enter."""
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, PromptDialog), what="the prompt")
+    app.screen.query_one(Input).value = text
+    await press(pilot, "enter")
+
+
+def dialog_error(app: TrainerApp) -> str:
+    if not isinstance(app.screen, PromptDialog):
+        return ""
+    return str(app.screen.query_one("#dialog-error").render())
 
 
 def test_save_checkpoint_and_csv_then_reload(config_dir, tmp_path) -> None:
@@ -24,18 +32,21 @@ def test_save_checkpoint_and_csv_then_reload(config_dir, tmp_path) -> None:
     async def train_and_save() -> None:
         app = TrainerApp(tiny_spec(epochs=3))
         async with app.run_test(size=(80, 24)) as pilot:
+            await wait_ready(pilot)
             await press(pilot, "c")  # nothing trained yet: says so
-            assert any("train first" in n.message for n in app._notifications)
+            await wait_for(pilot, lambda: notified(app, "train first"))
             await press(pilot, "t")
             await wait_for(pilot, lambda: app.state.status == "finished")
-            await pilot.press("c")
-            assert isinstance(app.screen, PromptDialog)
+            await press(pilot, "c")
             await answer(pilot, str(tmp_path / "nope" / "x"))
-            assert isinstance(app.screen, PromptDialog)  # missing folder: refused inline
-            assert "does not exist" in str(app.screen.query_one("#dialog-error").render())
+            # missing folder: refused inline, the dialog stays
+            await wait_for(pilot, lambda: "does not exist" in dialog_error(app))
+            assert isinstance(app.screen, PromptDialog)
             await answer(pilot, str(model))
             await wait_for(pilot, model.exists)
-            await pilot.press("x")
+            await wait_for(pilot, lambda: notified(app, "Saved checkpoint"))
+            await wait_for(pilot, lambda: not isinstance(app.screen, PromptDialog))
+            await press(pilot, "x")
             await answer(pilot, str(metrics))
             await wait_for(pilot, metrics.exists)
 
@@ -62,8 +73,7 @@ def test_bad_checkpoint_is_a_notification(config_dir, tmp_path) -> None:
     async def scenario() -> None:
         app = TrainerApp(tiny_spec(), checkpoint=bad)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: any("bad.safetensors" in n.message
-                                              for n in app._notifications))  # fmt: skip
+            await wait_for(pilot, lambda: notified(app, "bad.safetensors"))
             assert app.is_running and app.layers == tiny_spec().layers
 
     run(scenario())

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from conftest import run, tiny_spec
 from textual.widgets import Input, Select
+from tui_helpers import press, run, tiny_spec, wait_for, wait_ready
 
 from miniframe.tui.app import TrainerApp
+from miniframe.tui.widgets.settings_panel import SettingsPanel
 
 
 def new_app() -> TrainerApp:
@@ -13,12 +14,22 @@ def new_app() -> TrainerApp:
 
 
 async def type_into(pilot, field: str, text: str) -> None:
+    """Clear the field and type ``text`` key by key; wait until the field holds it."""
     app = pilot.app
+    await wait_ready(pilot)
     widget = app.query_one(f"#set-{field}", Input)
     widget.focus()
+    await wait_for(pilot, lambda: app.focused is widget, what=f"focus on {field}")
     widget.value = ""
-    await pilot.press(*[c for c in text])
-    await pilot.pause()
+    await press(pilot, *text)
+    await wait_for(pilot, lambda: widget.value == text, what=f"{field} == {text!r}")
+    # ...and until the app has taken in the panel's last change (a message behind the keys)
+    panel = app.query_one(SettingsPanel)
+    await wait_for(
+        pilot,
+        lambda: panel.read() == (app._settings_values, app._settings_errors),
+        what="the app to take the settings in",
+    )
 
 
 def error_text(app: TrainerApp, field: str) -> str:
@@ -59,7 +70,7 @@ def test_text_settings_update_the_spec(config_dir) -> None:
         async with app.run_test(size=(80, 24)) as pilot:
             for field, text, check in TEXT_CASES:
                 await type_into(pilot, field, text)
-                assert check(app.spec), (field, app.spec)
+                await wait_for(pilot, lambda: check(app.spec), what=f"{field} in the spec")  # noqa: B023
                 assert app.problem is None
                 assert error_text(app, field) == ""
 
@@ -70,20 +81,24 @@ def test_invalid_values_flagged_inline_and_refused(config_dir) -> None:
     async def scenario() -> None:
         app = new_app()
         async with app.run_test(size=(80, 24)) as pilot:
+            await wait_ready(pilot)
             for field, text, message in INVALID_CASES:
                 before = app.spec
                 good = app.query_one(f"#set-{field}", Input).value
                 await type_into(pilot, field, text)
-                assert message in error_text(app, field), (field, text)
+                await wait_for(
+                    pilot,
+                    lambda: message in error_text(app, field) and message in (app.problem or ""),  # noqa: B023
+                    what=f"{field}={text!r} flagged",
+                )
                 assert app.query_one(f"#set-{field}", Input).has_class("-invalid")
                 assert app.query_one(f"#set-{field}", Input).value == text  # kept as typed
                 assert app.problem is not None and message in app.problem
                 assert app.spec == before  # the last good value stays in the spec
-                app.action_train()
-                await pilot.pause()
+                app.action_train()  # refused at once: nothing to wait for
                 assert not app.is_training and app.state.status == "invalid"
                 await type_into(pilot, field, good)
-                assert app.problem is None and error_text(app, field) == ""
+                await wait_for(pilot, lambda: app.problem is None and not error_text(app, field))  # noqa: B023
                 assert not app.query_one(f"#set-{field}", Input).has_class("-invalid")
 
     run(scenario())
@@ -93,13 +108,14 @@ def test_batch_size_hint(config_dir) -> None:
     async def scenario() -> None:
         app = new_app()
         async with app.run_test(size=(80, 24)) as pilot:
+            await wait_ready(pilot)
             hint = app.query_one("#batch-hint")
             await type_into(pilot, "batch_size", "1")
-            assert "SGD" in str(hint.render()) and "full" not in str(hint.render())
+            await wait_for(pilot, lambda: str(hint.render()) == "= SGD")
             await type_into(pilot, "batch_size", "64")
-            assert "full-batch GD" in str(hint.render())
+            await wait_for(pilot, lambda: "full-batch GD" in str(hint.render()))
             await type_into(pilot, "batch_size", "16")
-            assert "mini-batch" in str(hint.render())
+            await wait_for(pilot, lambda: "mini-batch" in str(hint.render()))
 
     run(scenario())
 
@@ -116,10 +132,10 @@ def test_choice_settings(config_dir) -> None:
     async def scenario() -> None:
         app = new_app()
         async with app.run_test(size=(80, 24)) as pilot:
+            await wait_ready(pilot)
             for field, value, check in cases:
                 app.query_one(f"#set-{field}", Select).value = value
-                await pilot.pause()
-                assert check(app.spec), app.spec
+                await wait_for(pilot, lambda: check(app.spec), what=f"{field}={value}")  # noqa: B023
                 assert app.problem is None
 
     run(scenario())
@@ -129,18 +145,17 @@ def test_momentum_only_editable_for_sgd_with_momentum(config_dir) -> None:
     async def scenario() -> None:
         app = new_app()
         async with app.run_test(size=(80, 24)) as pilot:
+            await wait_ready(pilot)
             momentum = app.query_one("#set-momentum", Input)
             assert momentum.disabled  # Adam
             app.query_one("#set-solver", Select).value = "momentum"
-            await pilot.pause()
-            assert not momentum.disabled
+            await wait_for(pilot, lambda: not momentum.disabled)
             await type_into(pilot, "momentum", "0.5")
-            assert app.spec.solver.momentum == 0.5
+            await wait_for(pilot, lambda: app.spec.solver.momentum == 0.5)
             await type_into(pilot, "momentum", "1.5")
-            assert "[0, 1)" in error_text(app, "momentum")
+            await wait_for(pilot, lambda: "[0, 1)" in error_text(app, "momentum"))
             app.query_one("#set-solver", Select).value = "adam"
-            await pilot.pause()
-            assert app.problem is None and app.spec.solver.name == "adam"
+            await wait_for(pilot, lambda: app.problem is None and app.spec.solver.name == "adam")
 
     run(scenario())
 
@@ -149,9 +164,13 @@ def test_select_by_keyboard(config_dir) -> None:
     async def scenario() -> None:
         app = new_app()
         async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.press("g")  # focus settings: the loss select
-            assert app.focused is app.query_one("#set-loss", Select)
-            await pilot.press("enter", "up", "enter")
-            assert app.spec.loss == "mse"
+            await wait_ready(pilot)
+            loss = app.query_one("#set-loss", Select)
+            await press(pilot, "g")  # focus settings: the loss select
+            await wait_for(pilot, lambda: app.focused is loss, what="focus on the loss select")
+            await press(pilot, "enter")
+            await wait_for(pilot, lambda: loss.expanded, what="the loss menu to open")
+            await press(pilot, "up", "enter")
+            await wait_for(pilot, lambda: app.spec.loss == "mse")
 
     run(scenario())

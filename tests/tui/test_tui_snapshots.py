@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+from tui_helpers import press, settle, wait_for, wait_ready
+
 from miniframe.engine.spec import load_preset
 from miniframe.engine.train import EpochSummary
 from miniframe.tui.app import TrainerApp
@@ -39,12 +41,16 @@ def fake_boundary(grid: int = 32) -> BoundaryData:
 
 
 async def ready(pilot) -> None:
-    app = pilot.app
-    app.post_message(EngineLoaded(0.0))
-    await pilot.pause()
+    """Every panel mounted, torch marked loaded, the screen quiet."""
+    app: TrainerApp = pilot.app
+    await wait_ready(pilot)
+    app.post_message(EngineLoaded())
+    await wait_for(pilot, lambda: app.engine_ready and app.state.status == "ready")
+    await settle(pilot)
 
 
 async def trained(pilot) -> None:
+    """40 fake epochs and a fake boundary shown, paused."""
     app: TrainerApp = pilot.app
     await ready(pilot)
     for epoch in range(1, 41):
@@ -53,12 +59,16 @@ async def trained(pilot) -> None:
         summary = EpochSummary(epoch, 200, loss, acc, loss * 1.1, acc - 1.0, 0.05, 20000.0)
         app.session._push(summary, app.post_message)
     app.post_message(BoundaryReady(fake_boundary()))
-    await pilot.pause()
+    boundary = app.query_one("#boundary")
+    await wait_for(pilot, lambda: app.state.epoch == 40 and boundary.data is not None)
     app.state.status, app.state.message = "paused", "p resumes, n steps one epoch"
     app.query_one(AccuracyPanel).show(app.state)
     for chart in app.query(MetricChart):
         chart.redraw()
-    await pilot.pause()
+    await wait_for(
+        pilot, lambda: all(c._drawn_version == app.history.version for c in app.query(MetricChart))
+    )
+    await settle(pilot)
 
 
 def test_main_screen_80x24(snap_compare, config_dir) -> None:
@@ -72,7 +82,10 @@ def test_training_80x24(snap_compare, config_dir) -> None:
 def test_boundary_view_80x24(snap_compare, config_dir) -> None:
     async def run_before(pilot) -> None:
         await trained(pilot)
-        await pilot.press("v")
+        await press(pilot, "v")
+        viz = pilot.app.query_one("#viz")
+        await wait_for(pilot, lambda: viz.has_class("-boundary"))
+        await settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
 

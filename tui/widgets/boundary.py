@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import Any
 
 from rich.color import Color
 from rich.style import Style
@@ -137,7 +138,7 @@ def render_boundary(
                 label, wrong = mark
                 bg = tuple((a + b) // 2 for a, b in zip(top, bottom, strict=True))
                 glyph, fg = ("x", WRONG_FG) if wrong else ("•", POINT_FG.get(label, (0, 0, 0)))
-                line.append(glyph, _cell_style(fg, bg, wrong))  # type: ignore[arg-type]
+                line.append(glyph, _cell_style(fg, bg, wrong))
         line.append(" " * (width - left - cols))
         lines.append(line)
     lines += [Text(" " * width) for _ in range(height - rows)]
@@ -151,8 +152,8 @@ class BoundaryView(Widget):
     BoundaryView { height: 1fr; }
     """
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.data: BoundaryData | None = None
         self.disk: Disk | None = None
         self._lines: list[Text] | None = None

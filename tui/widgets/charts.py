@@ -11,8 +11,9 @@ redraws/s at 80×24-120×40; at least one a second).
 
 from __future__ import annotations
 
+import math
 import time
-from typing import Literal
+from typing import Any, Literal
 
 from textual.geometry import Region
 from textual.strip import Strip
@@ -25,6 +26,12 @@ RENDER_SHARE = 0.01
 MAX_GAP = 1.0
 
 
+def _drawable(epochs: list[int], values: list[float]) -> tuple[list[int], list[float]]:
+    """The points with a finite value (a metric not evaluated is NaN; a diverged loss inf)."""
+    points = [(e, v) for e, v in zip(epochs, values, strict=True) if math.isfinite(v)]
+    return [e for e, _ in points], [v for _, v in points]
+
+
 class MetricChart(PlotextPlot):
     """Train and test series of one metric ("loss" or "accuracy") against the epoch."""
 
@@ -33,9 +40,9 @@ class MetricChart(PlotextPlot):
         history: MetricHistory,
         metric: Literal["loss", "accuracy"],
         live: bool = True,
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)
         self.history = history
         self.metric = metric
         self.live = live
@@ -84,14 +91,16 @@ class MetricChart(PlotextPlot):
         plt.xlabel("")
         epochs, tr_loss, te_loss, tr_acc, te_acc = self.history.series()
         train, test = (tr_loss, te_loss) if self.metric == "loss" else (tr_acc, te_acc)
-        if epochs:
-            plt.plot(epochs, train, marker="braille", color="cyan")
-            plt.plot(epochs, test, marker="braille", color="orange")
+        lines = [(_drawable(epochs, train), "cyan"), (_drawable(epochs, test), "orange")]
+        values = [y for (_, ys), _ in lines for y in ys]
+        if values:
+            for (xs, ys), color in lines:
+                if xs:
+                    plt.plot(xs, ys, marker="braille", color=color)
             if len(epochs) == 1:
                 plt.xlim(0, max(2, epochs[0] + 1))
             if self.metric == "accuracy":
-                low = min(min(train), min(test))
-                plt.ylim(max(0.0, min(low, 90.0) - 1.0), 100.0)
+                plt.ylim(max(0.0, min(min(values), 90.0) - 1.0), 100.0)
         else:
             plt.xlim(0, 1)
             plt.ylim(0, 1 if self.metric == "loss" else 100)

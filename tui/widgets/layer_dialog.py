@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -23,6 +18,7 @@ from ..model import (
     param_name,
     parse_layer_param,
 )
+from .dialog import Dialog
 
 # The defaults offered and the menu entries come from the engine's registry.
 DEFAULT_PARAM = {
@@ -33,38 +29,30 @@ DEFAULT_PARAM = {
 MENU_HINT = {k.name: k.menu_label for k in LAYERS.values()}
 
 
-class LayerDialog(ModalScreen[LayerSpec | None]):
+class LayerDialog(Dialog[LayerSpec | None]):
     """Returns the new/edited LayerSpec, or None when cancelled (Escape)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="dialog.cancel")
-    ]
-
     def __init__(self, title: str, layer: LayerSpec | None = None) -> None:
-        super().__init__()
-        self.title_text = title
+        super().__init__(title)
         self.editing = layer  # editing this one (kind fixed) when given
         self.kind = layer.kind if layer is not None else LAYER_MENU[0][0]
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog", classes="dialog") as box:
-            box.border_title = self.title_text
-            if self.editing is None:
-                yield OptionList(
-                    *[Option(MENU_HINT.get(k, kind_title(k)), id=k) for k, _ in LAYER_MENU],
-                    id="layer-kinds",
-                )
-            yield Label("", id="param-label")
-            yield Input(id="param-input", compact=True)
-            yield Static("", id="dialog-error", classes="dialog-error")
-            yield Static("enter: ok   esc: cancel", classes="dialog-help")
+    def compose_body(self) -> ComposeResult:
+        if self.editing is None:
+            yield OptionList(
+                *[Option(MENU_HINT.get(k, kind_title(k)), id=k) for k, _ in LAYER_MENU],
+                id="layer-kinds",
+            )
+        yield Label("", id="param-label")
+        yield Input(id="param-input", compact=True)
+        yield Static("", id="dialog-error", classes="dialog-error")
 
     def on_mount(self) -> None:
         if self.editing is not None:
             self._show_param(self.kind, layer_param_text(self.editing))
             field = self.query_one("#param-input", Input)
             field.focus()
-            self.call_after_refresh(field.select_all)
+            field.select_all()  # the first key typed replaces the old value
         else:
             self._show_param(self.kind, None)
             self.query_one(OptionList).focus()
@@ -81,26 +69,29 @@ class LayerDialog(ModalScreen[LayerSpec | None]):
 
     @on(OptionList.OptionHighlighted)
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if self.closing:
+            return
         self.kind = event.option.id or self.kind
         self._show_param(self.kind, None)
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
+        if self.closing:
+            return
         self.kind = event.option.id or self.kind
         if param_name(self.kind) is None:
-            self.dismiss(make_layer(self.kind))
+            self.close(make_layer(self.kind))
         else:
             self.query_one("#param-input", Input).focus()
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if self.closing:
+            return
         try:
             value = parse_layer_param(self.kind, event.value)
         except ValueError as e:
             self.query_one("#dialog-error", Static).update(f"✗ {e}")
             return
-        self.dismiss(make_layer(self.kind, value))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.close(make_layer(self.kind, value))

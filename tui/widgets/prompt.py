@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from .dialog import Dialog
 
-class PromptDialog(ModalScreen[str | None]):
+
+class PromptDialog(Dialog[str | None]):
     """Asks for one value; ``check`` may raise ValueError to keep the dialog open."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="dialog.cancel")
-    ]
 
     def __init__(
         self,
@@ -27,16 +21,13 @@ class PromptDialog(ModalScreen[str | None]):
         value: str = "",
         check: Callable[[str], object] | None = None,
     ) -> None:
-        super().__init__()
-        self.title_text, self._label, self._value, self._check = title, label, value, check
+        super().__init__(title)
+        self._label, self._value, self._check = label, value, check
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog", classes="dialog") as box:
-            box.border_title = self.title_text
-            yield Label(self._label)
-            yield Input(self._value, id="prompt-input", compact=True)
-            yield Static("", id="dialog-error", classes="dialog-error")
-            yield Static("enter: ok   esc: cancel", classes="dialog-help")
+    def compose_body(self) -> ComposeResult:
+        yield Label(self._label)
+        yield Input(self._value, id="prompt-input", compact=True)
+        yield Static("", id="dialog-error", classes="dialog-error")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -44,6 +35,8 @@ class PromptDialog(ModalScreen[str | None]):
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if self.closing:
+            return
         text = event.value.strip()
         try:
             if not text:
@@ -53,7 +46,4 @@ class PromptDialog(ModalScreen[str | None]):
         except ValueError as e:
             self.query_one("#dialog-error", Static).update(f"✗ {e}")
             return
-        self.dismiss(text)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.close(text)

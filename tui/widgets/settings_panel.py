@@ -44,6 +44,41 @@ ORDER = [
 class SettingsPanel(VerticalScroll):
     """All run settings other than the layer stack."""
 
+    DEFAULT_CSS = """
+    .setting-row {
+        height: 1;
+    }
+
+    .setting-label {
+        width: 14;
+        color: $text-muted;
+    }
+
+    .setting-input {
+        width: 10;
+    }
+
+    .setting-select {
+        width: 1fr;
+    }
+
+    .setting-hint {
+        padding-left: 14;
+        color: $text-success;
+    }
+
+    .setting-error {
+        height: auto;
+        color: $text-error;
+        padding-left: 14;
+    }
+
+    Input.-invalid {
+        color: $text-error;
+        text-style: bold;
+    }
+    """
+
     class Changed(Message):
         """Some setting changed: parsed ``values`` and per-field ``errors``."""
 
@@ -52,7 +87,13 @@ class SettingsPanel(VerticalScroll):
             self.values = values
             self.errors = errors
 
+    def __init__(self, spec: RunSpec | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._initial = spec_values(spec) if spec is not None else {}
+        self._loaded = False  # changes are reported once a spec is loaded
+
     def compose(self) -> ComposeResult:
+        initial = self._initial
         for name in ORDER:
             if name in SELECTS:
                 label, choices = SELECTS[name]
@@ -60,15 +101,16 @@ class SettingsPanel(VerticalScroll):
                     yield Label(label, classes="setting-label")
                     yield Select(
                         choices, allow_blank=False, compact=True, id=f"set-{name}",
-                        classes="setting-select",
+                        classes="setting-select", value=initial.get(name, choices[0][1]),
                     )  # fmt: skip
             else:
                 label = TEXT_FIELDS[name][0]
                 with Horizontal(classes="setting-row"):
                     yield Label(label, classes="setting-label")
                     yield Input(
-                        compact=True, id=f"set-{name}", classes="setting-input", validate_on=[]
-                    )
+                        initial.get(name, ""), compact=True, id=f"set-{name}",
+                        classes="setting-input", validate_on=[],
+                    )  # fmt: skip
                 yield Static("", id=f"err-{name}", classes="setting-error")
                 if name == "batch_size":
                     yield Label("", id="batch-hint", classes="setting-hint")
@@ -81,6 +123,7 @@ class SettingsPanel(VerticalScroll):
     def load(self, spec: RunSpec) -> None:
         """Show ``spec``'s settings (without posting a change per field)."""
         values = spec_values(spec)
+        self._loaded = True
         with self.prevent(Input.Changed, Select.Changed):
             for name in ORDER:
                 if name in SELECTS:
@@ -110,16 +153,13 @@ class SettingsPanel(VerticalScroll):
             del values["batch_size"]
         return values, errors
 
-    def set_text(self, name: str, text: str) -> None:
-        """Type ``text`` into a text field (used by tests and the command palette)."""
-        self.query_one(f"#set-{name}", Input).value = text
-
     # ---- events --------------------------------------------------------------------------
     @on(Input.Changed, ".setting-input")
     @on(Select.Changed, ".setting-select")
     def _changed(self, event: Message) -> None:
         event.stop()
-        self._refresh_state()
+        if self._loaded:  # not the Selects' own start-up events
+            self._refresh_state()
 
     @on(Input.Submitted, ".setting-input")
     def _submitted(self, event: Input.Submitted) -> None:

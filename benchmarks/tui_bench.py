@@ -1,0 +1,678 @@
+"""``python benchmarks/tui_bench.py``: what the terminal trainer costs, measured.
+
+Four figures, each against its target (measurements, not tests: they print). Every figure
+that involves the screen is taken with the real terminal driver writing to a real
+pseudo-terminal, which this script reads (so rendering and writing are part of it), and
+only public Textual API is used.
+
+1. **Time to first paint**, as a ratio to a minimal Textual app. ``python -m miniframe.tui``
+   and a minimal app (one ``Static``) are launched alternately in an 80×24 pseudo-terminal
+   (TERM=xterm-256color); for each, the time from spawn until the output (escape sequences
+   stripped) holds "Layers" and "Linear 2 → 25". Medians over the launches, and their
+   ratio; for the trainer also until every panel is drawn ("learning rate" and the footer's
+   "Quit") and until torch is loaded ("press t to train"). One launch of each comes first,
+   uncounted, so both run from compiled bytecode as an installed program does
+   (PYTHONDONTWRITEBYTECODE is unset for the launches).
+2. **Training speed in the app.** The same spec (``vanilla`` and ``deep`` presets, one
+   torch thread as :func:`~miniframe.tui.session.load_engine` sets) trained *headless* by
+   ``Run(spec).fit(N)`` in this process, and *inside the app*: a child process runs the
+   trainer in a 120×40 pseudo-terminal, starts training with the ``t`` key and runs to
+   "finished". Both are timed the same way: a timestamp as each epoch's summary is produced
+   (headless: as ``fit`` yields it; app: ``TrainingSession.observers``), epochs/s =
+   (N − 1) / (t_N − t_1), so torch import, model build and the first epoch are left out.
+   Headless and app runs alternate (the order flips every repeat); medians and their ratio.
+3. **Key press → repaint while training.** The app (in a 120×40 pseudo-terminal) trains a
+   long run of a preset; a thread standing in for the terminal driver's input thread posts
+   ``down``/``up`` keys at random 40–90 ms gaps, one at a time. Latency = from just before
+   posting the key to the end of the first screen update written to the terminal
+   (``App.post_display_hook``) in which the layer table was re-rendered with its cursor on
+   the new row. p50 / p95 / max over all presses.
+4. **Peak RSS training the deep preset in the app**: a fresh subprocess runs the app
+   headless and trains the deep preset N epochs, then reports its ``ru_maxrss``; for
+   context, the same for a subprocess that only imports torch.
+
+``--quick`` runs everything with tiny settings (the smoke test uses it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import fcntl
+import json
+import math
+import os
+import random
+import re
+import select
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+TARGET_RATIO = 0.9
+TARGET_P95_MS = 100.0
+TARGET_RSS_MB = 400.0
+TARGET_PAINT_RATIO = 1.25
+APP_SIZE = (120, 40)
+PAINT_SIZE = (80, 24)
+
+Log = Callable[[str], object]
+
+
+@dataclass
+class Settings:
+    epochs: int = 100
+    repeats: int = 3
+    presets: tuple[str, ...] = ("vanilla", "deep")
+    latency_presets: tuple[str, ...] = ("quick", "vanilla", "deep")
+    presses: int = 60
+    rss_epochs: int = 200
+    launches: int = 7
+    size: tuple[int, int] = APP_SIZE
+
+    @classmethod
+    def quick(cls) -> Settings:
+        return cls(
+            epochs=8,
+            repeats=1,
+            latency_presets=("vanilla",),
+            presses=6,
+            rss_epochs=5,
+            launches=1,
+        )
+
+
+@dataclass
+class Results:
+    speed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    latency: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rss: dict[str, Any] = field(default_factory=dict)
+    first_paint: dict[str, Any] = field(default_factory=dict)
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+def _rate(stamps: Sequence[float]) -> float:
+    """Epochs/s between the first and the last epoch timestamp."""
+    if len(stamps) < 2 or stamps[-1] <= stamps[0]:
+        return math.nan
+    return (len(stamps) - 1) / (stamps[-1] - stamps[0])
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100.0 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def _spec(preset: str, epochs: int) -> Any:
+    from miniframe.engine.spec import load_preset
+
+    return load_preset(preset).replace(epochs=epochs)
+
+
+_ANSI = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC
+    r"|\x1b[P^_X][^\x1b]*\x1b\\"  # DCS / PM / APC / SOS
+    r"|\x1b[@-Z\\-_]"  # two-byte escapes
+    r"|\x1b[()][0-9A-Za-z]"
+)
+
+
+def _child_env(config_dir: str) -> dict[str, str]:
+    env = dict(os.environ, TERM="xterm-256color", MINIFRAME_CONFIG_DIR=config_dir)
+    for var in ("COLUMNS", "LINES", "TEXTUAL", "TEXTUAL_DRIVER", "PYTHONDONTWRITEBYTECODE"):
+        env.pop(var, None)
+    return env
+
+
+class PtyProcess:
+    """A child process whose terminal is a new pseudo-terminal of ``size``; a thread reads
+    everything it writes (so it never blocks on output) into :attr:`output`."""
+
+    def __init__(self, cmd: Sequence[str], size: tuple[int, int], env: dict[str, str]) -> None:
+        import pty
+
+        master, slave = pty.openpty()
+        cols, rows = size
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            list(cmd),
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
+            close_fds=True,
+        )
+        os.close(slave)
+        self.master = master
+        self.output = bytearray()
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                if not select.select([self.master], [], [], 0.05)[0]:
+                    if self.proc.poll() is not None:
+                        return
+                    continue
+                data = os.read(self.master, 1 << 16)
+            except OSError:
+                return
+            if not data:
+                return
+            with self._changed:
+                self.output += data
+                self._changed.notify_all()
+
+    def text(self) -> str:
+        with self._lock:
+            return _ANSI.sub("", self.output.decode("utf-8", "replace"))
+
+    def wait_for(self, needles: Sequence[str], timeout: float) -> float:
+        """Seconds from spawn until the output holds every needle (NaN on timeout/exit)."""
+        deadline = time.perf_counter() + timeout
+        with self._changed:
+            while True:
+                text = _ANSI.sub("", self.output.decode("utf-8", "replace"))
+                if all(n in text for n in needles):
+                    return time.perf_counter() - self.started
+                if time.perf_counter() > deadline or self.proc.poll() is not None:
+                    return math.nan
+                self._changed.wait(0.05)
+
+    def write(self, data: bytes) -> None:
+        with contextlib.suppress(OSError):
+            os.write(self.master, data)
+
+    def close(self, quit_key: bytes | None = b"\x11", timeout: float = 10.0) -> int | None:
+        """Quit with ``quit_key`` (ctrl+q) if given, kill after ``timeout``; exit status."""
+        if quit_key is not None and self.proc.poll() is None:
+            self.write(quit_key)
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        self._reader.join(2)
+        with contextlib.suppress(OSError):
+            os.close(self.master)
+        return self.proc.returncode
+
+
+def _run_child(
+    args: Sequence[str], size: tuple[int, int], config_dir: str, timeout: float
+) -> dict[str, Any]:
+    """Run this script's ``--child`` mode in a pseudo-terminal; return its JSON result."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "result.json"
+        child = PtyProcess(
+            [sys.executable, __file__, "--child", *args, str(out)], size, _child_env(config_dir)
+        )
+        try:
+            child.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            child.close(quit_key=None, timeout=1)
+            raise RuntimeError(f"child {args} timed out after {timeout:.0f} s") from None
+        child.close(quit_key=None)
+        if not out.exists():
+            tail = child.text()[-1500:]
+            raise RuntimeError(f"child {args} failed (exit {child.proc.returncode}): {tail}")
+        result: dict[str, Any] = json.loads(out.read_text())
+        return result
+
+
+# ---- 1. time to first paint ------------------------------------------------------------------
+PAINT_NEEDLES = ("Layers", "Linear 2 → 25")
+COMPLETE_NEEDLES = ("learning rate", "Quit")
+READY_NEEDLE = "press t to train"
+MINIMAL_APP = """
+from textual.app import App
+from textual.widgets import Static
+
+class Minimal(App):
+    BINDINGS = [("ctrl+q", "quit", "Quit")]
+
+    def compose(self):
+        yield Static("Layers  Linear 2 → 25")
+
+Minimal().run()
+"""
+
+
+def launch_once(kind: str, config_dir: str, timeout: float = 30.0) -> dict[str, float]:
+    """Launch the trainer or the minimal app in an 80×24 pseudo-terminal; seconds from
+    spawn to first paint (and, for the trainer, to every panel and to torch loaded)."""
+    if kind == "trainer":
+        cmd = [sys.executable, "-m", "miniframe.tui"]
+    else:
+        cmd = [sys.executable, "-c", MINIMAL_APP]
+    child = PtyProcess(cmd, PAINT_SIZE, _child_env(config_dir))
+    try:
+        first = child.wait_for(PAINT_NEEDLES, timeout)
+        complete = ready = math.nan
+        if kind == "trainer":
+            complete = child.wait_for(COMPLETE_NEEDLES, timeout)
+            ready = child.wait_for([READY_NEEDLE], timeout)
+    finally:
+        code = child.close()
+    if math.isnan(first):
+        raise RuntimeError(f"{kind}: the first screen never appeared (exit {code}): "
+                           f"{child.text()[-500:]!r}")  # fmt: skip
+    return {"first_paint_s": first, "complete_s": complete, "ready_s": ready,
+            "exit_code": float(code if code is not None else -1)}  # fmt: skip
+
+
+def measure_first_paint(settings: Settings, config_dir: str, log: Log = print) -> dict[str, Any]:
+    for kind in ("minimal", "trainer"):  # warm-up: compile the bytecode, fill the caches
+        launch_once(kind, config_dir)
+    runs: dict[str, list[dict[str, float]]] = {"trainer": [], "minimal": []}
+    for i in range(settings.launches):
+        order = ("minimal", "trainer") if i % 2 == 0 else ("trainer", "minimal")
+        for kind in order:
+            runs[kind].append(launch_once(kind, config_dir))
+        t, m = runs["trainer"][-1], runs["minimal"][-1]
+        log(
+            f"  paint launch {i + 1}: trainer {t['first_paint_s']:.3f} s (every panel "
+            f"{t['complete_s']:.3f} s, torch ready {t['ready_s']:.3f} s, exit "
+            f"{t['exit_code']}), minimal app {m['first_paint_s']:.3f} s"
+        )
+    trainer = statistics.median(r["first_paint_s"] for r in runs["trainer"])
+    minimal = statistics.median(r["first_paint_s"] for r in runs["minimal"])
+    return {
+        "first_paint_s": trainer,
+        "minimal_first_paint_s": minimal,
+        "ratio": trainer / minimal,
+        "complete_s": statistics.median(r["complete_s"] for r in runs["trainer"]),
+        "ready_s": statistics.median(r["ready_s"] for r in runs["trainer"]),
+        "launches": runs,
+    }
+
+
+# ---- 2. training speed -----------------------------------------------------------------------
+def headless_rate(preset: str, epochs: int) -> float:
+    from miniframe.engine.train import Run
+    from miniframe.tui.session import load_engine
+
+    load_engine()
+    run = Run(_spec(preset, epochs))
+    stamps = []
+    for _ in run.fit(epochs):
+        stamps.append(time.perf_counter())
+    return _rate(stamps)
+
+
+def app_rate(preset: str, epochs: int, size: tuple[int, int], config_dir: str) -> float:
+    """Epochs/s of ``epochs`` epochs trained inside the app (started with the ``t`` key),
+    the app drawing to a real pseudo-terminal."""
+    result = _run_child(["speed", preset, str(epochs)], size, config_dir, timeout=900)
+    return float(result["rate"])
+
+
+def measure_speed(settings: Settings, config_dir: str, log: Log = print) -> dict[str, Any]:
+    out: dict[str, dict[str, Any]] = {}
+    samples: dict[str, dict[str, list[float]]] = {
+        p: {"headless": [], "app": []} for p in settings.presets
+    }
+    for rep in range(settings.repeats):
+        for preset in settings.presets:
+            order = ("headless", "app") if rep % 2 == 0 else ("app", "headless")
+            for side in order:
+                if side == "headless":
+                    rate = headless_rate(preset, settings.epochs)
+                else:
+                    rate = app_rate(preset, settings.epochs, settings.size, config_dir)
+                samples[preset][side].append(rate)
+                log(f"  speed {preset:8} {side:8} rep {rep + 1}: {rate:7.1f} epochs/s")
+    for preset, s in samples.items():
+        headless, app = statistics.median(s["headless"]), statistics.median(s["app"])
+        out[preset] = {
+            "headless_epochs_per_s": headless,
+            "app_epochs_per_s": app,
+            "ratio": app / headless if headless > 0 else math.nan,
+            "headless_samples": s["headless"],
+            "app_samples": s["app"],
+            "epochs": settings.epochs,
+        }
+    return out
+
+
+# ---- 3. key press -> repaint -----------------------------------------------------------------
+def key_latency(
+    preset: str, presses: int, size: tuple[int, int], config_dir: str
+) -> dict[str, Any]:
+    """Latencies (ms) from posting a cursor key to the first frame written showing it."""
+    return _run_child(["keys", preset, str(presses)], size, config_dir, timeout=600)
+
+
+def measure_latency(settings: Settings, config_dir: str, log: Log = print) -> dict[str, Any]:
+    out = {}
+    for preset in settings.latency_presets:
+        r = key_latency(preset, settings.presses, settings.size, config_dir)
+        log(
+            f"  keys  {preset:8} p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, "
+            f"max {r['max_ms']:.1f} ms ({r['presses']} presses, {r['epochs_during']} epochs)"
+        )
+        out[preset] = r
+    return out
+
+
+# ---- 4. peak RSS -----------------------------------------------------------------------------
+_RSS_TORCH = """
+import json, resource
+import torch
+print(json.dumps({"maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def _child_rss(args: Sequence[str], config_dir: str) -> float:
+    """Peak RSS (MB, 10^6 bytes) a fresh interpreter reports for itself."""
+    proc = subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=_child_env(config_dir),
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"RSS subprocess failed:\n{proc.stderr[-2000:]}")
+    kib = json.loads(proc.stdout.strip().splitlines()[-1])["maxrss_kib"]
+    return float(kib) * 1024 / 1e6
+
+
+def measure_rss(settings: Settings, config_dir: str, log: Log = print) -> dict[str, Any]:
+    torch_mb = _child_rss(["-c", _RSS_TORCH], config_dir)
+    app_mb = _child_rss([__file__, "--child", "rss", "deep", str(settings.rss_epochs)], config_dir)
+    log(f"  rss   torch only {torch_mb:.0f} MB, app training deep {app_mb:.0f} MB")
+    return {"app_deep_mb": app_mb, "torch_only_mb": torch_mb, "epochs": settings.rss_epochs}
+
+
+# ---- child processes -------------------------------------------------------------------------
+async def _wait(condition: Callable[[], object], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+def _post_key(app: Any, key: str) -> None:
+    from textual import events
+
+    app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+
+def _child_speed(preset: str, epochs: int) -> dict[str, Any]:
+    from miniframe.tui.app import TrainerApp
+
+    stamps: list[float] = []
+
+    async def scenario() -> None:
+        app = TrainerApp(_spec(preset, epochs))
+        app.session.observers.append(lambda _: stamps.append(time.perf_counter()))
+        async with app.run_test(headless=False, size=None) as pilot:
+            await _wait(lambda: app.ui_ready and app.engine_ready, 120, "torch")
+            _post_key(app, "t")
+            await _wait(lambda: app.state.status == "finished", 900, "the run to finish")
+            await pilot.pause()
+        if len(stamps) != epochs:
+            raise RuntimeError(f"expected {epochs} epochs, saw {len(stamps)}")
+
+    asyncio.run(scenario())
+    return {"rate": _rate(stamps), "epochs": epochs}
+
+
+def _child_keys(preset: str, presses: int, seed: int = 0) -> dict[str, Any]:
+    from miniframe.tui.app import TrainerApp
+
+    latencies: list[float] = []
+    missed = 0
+    state: dict[str, Any] = {"pending": None, "expected": None, "rendered": False}
+    lock = threading.Lock()
+    painted = threading.Event()
+    epochs_during: list[int] = []
+
+    def frame_written() -> None:  # App.post_display_hook: a frame went to the terminal
+        now = time.perf_counter()
+        with lock:
+            if state["pending"] is not None and state["rendered"]:
+                latencies.append((now - state["pending"]) * 1000.0)
+                state["pending"] = None
+                painted.set()
+
+    async def scenario() -> None:
+        nonlocal missed
+        app = TrainerApp(_spec(preset, 10**6))
+        app.post_display_hook = frame_written  # a public hook, called after each write
+        async with app.run_test(headless=False, size=None):
+            await _wait(lambda: app.ui_ready and app.engine_ready, 120, "torch")
+            table = app.layer_stack.table
+            render_lines = table.render_lines
+
+            def watched_render_lines(crop: Any) -> Any:
+                lines = render_lines(crop)
+                with lock:
+                    if state["pending"] is not None and table.cursor_row == state["expected"]:
+                        state["rendered"] = True
+                return lines
+
+            table.render_lines = watched_render_lines  # see which frame has the new row
+            table.focus()
+            _post_key(app, "t")
+            await _wait(lambda: app.state.epoch >= 2, 120, "training to start")
+            start_epoch = app.state.epoch
+            rng = random.Random(seed)
+
+            def keyboard() -> None:  # the terminal driver's input thread, in effect
+                nonlocal missed
+                row = table.cursor_row
+                for _ in range(presses):
+                    time.sleep(rng.uniform(0.04, 0.09))
+                    key = "down" if row == 0 else "up"  # between the first two rows
+                    row = row + 1 if key == "down" else row - 1
+                    painted.clear()
+                    with lock:
+                        state["expected"], state["rendered"] = row, False
+                        state["pending"] = time.perf_counter()
+                    _post_key(app, key)
+                    if not painted.wait(5.0):
+                        missed += 1
+                        with lock:
+                            state["pending"] = None
+                        row = table.cursor_row
+
+            thread = threading.Thread(target=keyboard, name="bench-keyboard", daemon=True)
+            thread.start()
+            while thread.is_alive():
+                await asyncio.sleep(0.02)
+            epochs_during.append(app.state.epoch - start_epoch)
+            if not app.is_training:
+                raise RuntimeError(f"training ended during the key test: {app.state.message}")
+            _post_key(app, "t")
+            await _wait(lambda: not app.is_training, 60, "training to stop")
+
+    asyncio.run(scenario())
+    return {
+        "p50_ms": _percentile(latencies, 50),
+        "p95_ms": _percentile(latencies, 95),
+        "max_ms": max(latencies) if latencies else math.nan,
+        "presses": presses,
+        "missed": missed,
+        "epochs_during": epochs_during[0] if epochs_during else 0,
+        "samples_ms": latencies,
+    }
+
+
+def _child_rss_app(preset: str, epochs: int) -> dict[str, Any]:
+    import resource
+
+    from miniframe.tui.app import TrainerApp
+
+    async def scenario() -> None:
+        app = TrainerApp(_spec(preset, epochs))
+        async with app.run_test(size=APP_SIZE) as pilot:
+            await _wait(lambda: app.ui_ready and app.engine_ready, 120, "torch")
+            _post_key(app, "t")
+            await _wait(lambda: app.state.status == "finished", 900, "the run to finish")
+            await pilot.pause()
+        if app.state.epoch != epochs:
+            raise RuntimeError(f"trained {app.state.epoch} epochs, not {epochs}")
+
+    asyncio.run(scenario())
+    return {"maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+
+
+def child_main(args: Sequence[str]) -> int:
+    """``--child MODE PRESET N [OUT]``: one measurement in this (fresh) process."""
+    mode, preset, n = args[0], args[1], int(args[2])
+    if mode == "rss":
+        print(json.dumps(_child_rss_app(preset, n)))
+        return 0
+    out = Path(args[3])
+    result = _child_speed(preset, n) if mode == "speed" else _child_keys(preset, n)
+    out.write_text(json.dumps(result))
+    return 0
+
+
+# ---- report ----------------------------------------------------------------------------------
+def table_rows(results: Results) -> list[tuple[str, str, str, str]]:
+    rows = []
+    if results.first_paint:
+        r = results.first_paint
+        rows.append(
+            (
+                "first paint ÷ minimal Textual app (80×24 pty)",
+                f"{r['ratio']:.2f} ({r['first_paint_s']:.3f} s / "
+                f"{r['minimal_first_paint_s']:.3f} s; every panel {r['complete_s']:.2f} s, "
+                f"torch ready {r['ready_s']:.2f} s)",
+                f"≤ {TARGET_PAINT_RATIO:.2f}",
+                "yes" if r["ratio"] <= TARGET_PAINT_RATIO else "NO",
+            )
+        )
+    for preset, s in results.speed.items():
+        rows.append(
+            (
+                f"epochs/s in app ÷ headless ({preset})",
+                f"{s['ratio']:.2f} "
+                f"({s['app_epochs_per_s']:.1f} / {s['headless_epochs_per_s']:.1f})",
+                f"≥ {TARGET_RATIO:.2f}",
+                "yes" if s["ratio"] >= TARGET_RATIO else "NO",
+            )
+        )
+    for preset, r in results.latency.items():
+        ok = r["p95_ms"] <= TARGET_P95_MS and not r["missed"]
+        missed = f", {r['missed']} missed" if r["missed"] else ""
+        rows.append(
+            (
+                f"key → repaint p95, training ({preset})",
+                f"{r['p95_ms']:.0f} ms (p50 {r['p50_ms']:.0f}, max {r['max_ms']:.0f}, "
+                f"n={r['presses']}{missed})",
+                f"≤ {TARGET_P95_MS:.0f} ms",
+                "yes" if ok else "NO",
+            )
+        )
+    if results.rss:
+        r = results.rss
+        rows.append(
+            (
+                "peak RSS, app training deep",
+                f"{r['app_deep_mb']:.0f} MB (torch only {r['torch_only_mb']:.0f} MB)",
+                f"≤ {TARGET_RSS_MB:.0f} MB",
+                "yes" if r["app_deep_mb"] <= TARGET_RSS_MB else "NO",
+            )
+        )
+    return rows
+
+
+def format_table(rows: Sequence[tuple[str, str, str, str]]) -> str:
+    header = ("metric", "measured", "target", "ok")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(header, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def run_all(settings: Settings, config_dir: str, log: Log = print) -> Results:
+    results = Results()
+    log("time to first paint (trainer and a minimal Textual app, alternately):")
+    results.first_paint = measure_first_paint(settings, config_dir, log)
+    log("peak RSS:")
+    results.rss = measure_rss(settings, config_dir, log)
+    from miniframe.tui.session import load_engine
+
+    load_engine()
+    log("training speed:")
+    results.speed = measure_speed(settings, config_dir, log)
+    log("key press → repaint:")
+    results.latency = measure_latency(settings, config_dir, log)
+    return results
+
+
+def _load_average() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--child"]:
+        return child_main(argv[1:])
+    parser = argparse.ArgumentParser(
+        prog="python benchmarks/tui_bench.py",
+        description="Measure the terminal trainer's cost: first paint against a minimal "
+        "Textual app, training speed in the app, key latency while training, peak memory.",
+    )
+    parser.add_argument("--epochs", type=int, help="epochs per speed measurement (default 100)")
+    parser.add_argument("--repeats", type=int, help="interleaved repeats (default 3)")
+    parser.add_argument("--presses", type=int, help="key presses per preset (default 60)")
+    parser.add_argument("--launches", type=int, help="first-paint launches of each (default 7)")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument("--quick", action="store_true", help="tiny settings (a smoke run)")
+    args = parser.parse_args(argv)
+    settings = Settings.quick() if args.quick else Settings()
+    if args.epochs is not None:
+        settings.epochs = max(2, args.epochs)
+    if args.repeats is not None:
+        settings.repeats = max(1, args.repeats)
+    if args.presses is not None:
+        settings.presses = max(1, args.presses)
+    if args.launches is not None:
+        settings.launches = max(1, args.launches)
+    print(f"miniframe-tui bench: python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+          f"load average {_load_average()}")  # fmt: skip
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="miniframe-bench-") as config_dir:
+        results = run_all(settings, config_dir, log=print)
+    print()
+    print(format_table(table_rows(results)))
+    print(f"\n({time.perf_counter() - t0:.0f} s; load average now {_load_average()})")
+    if args.json:
+        payload = {"settings": asdict(settings), **asdict(results)}
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(payload, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
