@@ -84,17 +84,13 @@ def test_a_user_preset_is_found_by_name(tmp_path, monkeypatch):
     save_user_preset("mymoons", load_preset("quick").replace(epochs=3))
     seen = {}
 
-    class FakeApp:
-        def __init__(self, spec, checkpoint=None, theme=None):
-            seen["spec"], seen["checkpoint"] = spec, checkpoint
-            self.return_code = 0
+    def fake_run_trainer(spec, checkpoint, theme):
+        seen["spec"], seen["checkpoint"] = spec, checkpoint
+        return 0
 
-        def run(self):
-            return 0
+    import miniframe.tui.__main__ as main_module
 
-    import miniframe.tui.app as app_module
-
-    monkeypatch.setattr(app_module, "TrainerApp", FakeApp)
+    monkeypatch.setattr(main_module, "run_trainer", fake_run_trainer)
     assert main(["--preset", "mymoons"]) == 0
     assert seen["spec"].name == "mymoons" and seen["spec"].epochs == 3
 
