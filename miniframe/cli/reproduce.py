@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import signal
-from collections.abc import Iterator
-from types import FrameType
 
 from miniframe.engine import OPTIONS, SETTINGS, load_preset
 
-from .args import Terminated, name, number, say
+from .args import name, number, say, terminate_on_signals
 
 COMMAND = "reproduce"
 HELP = "Table I over several seeds, mean ± std"
@@ -26,28 +22,11 @@ def add_arguments(r: argparse.ArgumentParser) -> None:
     r.add_argument("--epochs", type=number(SETTINGS["epochs"]), help="default: each preset's")
 
 
-@contextlib.contextmanager
-def _terminate_on_signals() -> Iterator[None]:
-    """SIGTERM and SIGHUP raise :class:`Terminated` here, so the worker processes are ended
-    on the way out (by default SIGTERM would kill this process alone and leave them running)."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise Terminated(signal.Signals(signum).name)
-
-    names = [s for s in ("SIGTERM", "SIGHUP") if hasattr(signal, s)]
-    previous = {s: signal.signal(getattr(signal, s), handler) for s in names}
-    try:
-        yield
-    finally:
-        for s, h in previous.items():
-            signal.signal(getattr(signal, s), h)
-
-
 def run(args: argparse.Namespace) -> int:
     from miniframe.reproduce import reproduce
 
     specs = {p: load_preset(p) for p in args.presets}  # unknown names fail here, listing the known
-    with _terminate_on_signals():
+    with terminate_on_signals():
         result = reproduce(
             args.seeds, presets=specs, jobs=args.jobs, progress=say, epochs=args.epochs
         )
