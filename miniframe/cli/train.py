@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from miniframe.engine import OPTIONS, check_writable
 
-from .args import EXIT_FAILED, UsageError, number, path
+from .args import (
+    EXIT_FAILED,
+    UsageError,
+    add_record_argument,
+    number,
+    path,
+    recording,
+    terminate_on_signals,
+)
 from .output import epoch_record, json_line
 from .spec_args import add_spec_arguments, describe, spec_from_args
+
+if TYPE_CHECKING:
+    from miniframe.engine import Run, RunSpec
+    from miniframe.runs import RunRecorder
 
 COMMAND = "train"
 HELP = "train a preset or a config file"
@@ -35,6 +48,7 @@ def add_arguments(t: argparse.ArgumentParser) -> None:
         help="torch intra-op threads (default 1: small nets are dispatch-bound, and a second "
         "thread only adds synchronisation)",
     )
+    add_record_argument(t)
 
 
 def _metric(value: float | None, fmt: str) -> str:
@@ -47,17 +61,26 @@ def run(args: argparse.Namespace) -> int:
         check_writable(args.save)  # a bad path fails now, not after the training it would lose
     import torch
 
-    from miniframe.engine import Run, save_checkpoint
+    from miniframe.engine import Run
 
     if spec.device.startswith("cuda") and not torch.cuda.is_available():
         raise UsageError("--device cuda: no CUDA device is available here")
     torch.set_num_threads(args.threads)
     run = Run(spec)
+    # Recorded in the run history (unless --no-record); Ctrl-C or SIGTERM end it "interrupted".
+    with recording(args) as history, history.run(spec) as record, terminate_on_signals():
+        return _train(args, spec, run, record)
+
+
+def _train(args: argparse.Namespace, spec: RunSpec, run: Run, record: RunRecorder) -> int:
+    from miniframe.engine import save_checkpoint
+
     if not args.json:
         print(f"training {spec.name}: {describe(spec)}", flush=True)
     last = None
     for s in run.fit(spec.epochs):
         last = s
+        record.epoch(s)
         if args.json:
             print(json_line(epoch_record(s)), flush=True)
         elif s.epoch % args.every == 0 or s.status != "running" or s.epoch == 1:
@@ -67,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
                 f"test {_metric(s.test_acc, '5.1f')} %  ({s.samples_per_s:,.0f} samples/s)",
                 flush=True,
             )
+    record.finish()  # training's own end; a failed --save below does not change it
     if last is None:
         return 0
     if last.status == "diverged":
@@ -82,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
             save_checkpoint(args.save, run.model, spec, epoch=run.epoch)
         except OSError as e:
             raise UsageError(f"--save {args.save}: cannot write ({e.strerror or e})") from None
+        record.checkpoint(args.save)
         if not args.json:
             print(f"saved {args.save}")
     return 0
