@@ -36,7 +36,7 @@ from .output import json_line
 
 COMMAND = "runs"
 HELP = "the run history: list, show, compare, export, rm"
-ORDER = 4
+ORDER = 5
 
 #: The metrics of the final-results tables, with their column titles and formats.
 FINAL_COLUMNS = (
