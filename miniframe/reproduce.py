@@ -1,9 +1,14 @@
 """`miniframe reproduce`: Table I over many seeds, mean ± std — a sweep over seeds of the presets.
 
 Each preset is one point of a sweep (:mod:`miniframe.sweep`): its seeds train together as
-replicas (one batched operation where a seed-by-seed loop would make one per seed), in groups
-of :data:`REPLICAS`, on worker processes of one intra-op thread each (or on Dask), and every run
-is recorded in the run history as one sweep. Replica r's numbers are those of
+replicas (one batched operation where a seed-by-seed loop would make one per seed; up to 32 in a
+group), the presets on worker processes of one intra-op thread each (or on Dask), and every run
+is recorded in the run history as one sweep.
+
+Why not smaller groups, to share the deep preset between two cores? Ten deep replicas cost
+~2.5 lone epochs, five ~1.7: groups of five would finish both presets about as soon on two idle
+cores, but spend 40 % more CPU, which a shared machine pays for in wall time
+(benchmarks/reproduce_bench.py measures both). Replica r's numbers are those of
 ``Run(spec.replace(seed=r)).fit()`` up to float rounding.
 
 The workers never outlive the run: whatever ends it (an error, Ctrl-C, SIGINT or SIGTERM to this
@@ -23,11 +28,6 @@ from miniframe.sweep import SweepPoint, SweepTask, run_sweep, train_task
 
 # The report's Table I: (train accuracy %, test accuracy %).
 TABLE_I = {"vanilla": (83.8, 80.3), "deep": (99.7, 96.7)}
-
-#: Seeds per task. Ten seeds of each preset on two cores: groups of five let both cores share
-#: the deep preset's work, which a group of ten would leave to one (benchmarks/
-#: reproduce_bench.py). Part of what decides the numbers, so fixed here, not by the machine.
-REPLICAS = 5
 
 PerSeed = dict[int, tuple[float, float]]
 
@@ -106,8 +106,8 @@ def reproduce(
     ``presets``: names (read from the preset store, here) or specs by name. ``jobs``: worker
     processes (default: one per core, at most one per task; with one job everything runs in
     this process) or, with ``backend="dask"``, the LocalCluster's workers. ``replicas``: seeds
-    per task (default :data:`REPLICAS`). ``recording``: where the runs are recorded (default:
-    nowhere).
+    per task (default: all of a preset's, up to 32). ``recording``: where the runs are recorded
+    (default: nowhere).
     """
     if seeds < 1:
         raise ValueError(f"seeds must be ≥ 1, got {seeds}")
@@ -120,7 +120,7 @@ def reproduce(
         "reproduce",
         points,
         seed_list,
-        replicas=min(replicas or REPLICAS, seeds),
+        replicas=replicas,
         exact=exact,
         backend=backend,
         jobs=jobs,

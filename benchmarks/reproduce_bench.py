@@ -1,0 +1,145 @@
+"""`miniframe reproduce --seeds 10` against the same 20 runs trained one by one, and on a Dask
+LocalCluster with 1 and 2 workers — all timed in one run of this script, so the ratios hold on
+whatever machine (and load) it runs on.
+
+    .venv/bin/python benchmarks/reproduce_bench.py                  # ~5–10 min on 2 slow cores
+    .venv/bin/python benchmarks/reproduce_bench.py --serial-seeds 10 --no-dask
+    .venv/bin/python benchmarks/reproduce_bench.py --replicas 5     # groups of 5 seeds
+
+- *serial*: a fresh process trains ``Run(spec.replace(seed=s)).fit()`` for the first
+  ``--serial-seeds`` seeds of each preset, one after another, with one intra-op thread (what
+  ``miniframe train`` uses; ``--serial-threads 0`` keeps torch's default), and the 20 runs are
+  extrapolated from each preset's mean run time (× seeds / serial seeds), plus the time that
+  process took to import torch.
+- *reproduce*: ``miniframe reproduce --seeds N`` as a user runs it (recording into a temporary
+  run history), wall time from start to exit.
+- *dask 1 / 2*: the same with ``--backend dask --jobs 1`` and ``--jobs 2`` (a LocalCluster of
+  that many one-thread worker processes over loopback), wall time, and the sweep's own time
+  (from the line it prints), which leaves out starting Python and the cluster.
+
+A printed benchmark, not a timed test. The target: reproduce ≤ 0.10 × serial (the README's
+~200 s serial against a 20 s target).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+
+TARGET = 0.10
+
+SERIAL = textwrap.dedent("""
+    import sys, time
+    t0 = time.perf_counter()
+    import torch
+    from miniframe.engine import Run, load_preset
+    imported = time.perf_counter() - t0
+    threads, seeds, epochs = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    if threads:
+        torch.set_num_threads(threads)
+    print(f"import {imported:.3f}", flush=True)
+    for preset in sys.argv[4:]:
+        spec = load_preset(preset)
+        spec = spec.replace(epochs=epochs) if epochs else spec
+        for s in range(seeds):
+            t = time.perf_counter()
+            *_, last = Run(spec.replace(seed=s)).fit()
+            print(f"{preset} {s} {time.perf_counter() - t:.3f} {last.test_acc}", flush=True)
+""")
+
+
+def serial(
+    presets: list[str], seeds: int, serial_seeds: int, threads: int, epochs: int
+) -> tuple[float, str]:
+    """Extrapolated seconds for presets × seeds lone runs in one fresh process, and a note."""
+    out = subprocess.run(
+        [sys.executable, "-c", SERIAL, str(threads), str(serial_seeds), str(epochs), *presets],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    imported = 0.0
+    runs: dict[str, list[float]] = {p: [] for p in presets}
+    for line in out.splitlines():
+        parts = line.split()
+        if parts[0] == "import":
+            imported = float(parts[1])
+        else:
+            runs[parts[0]].append(float(parts[2]))
+    total = imported + sum(sum(v) / len(v) * seeds for v in runs.values())
+    per_run = ", ".join(f"{p} {sum(v) / len(v):.1f} s/run" for p, v in runs.items())
+    return total, f"{serial_seeds} seed(s) per preset timed ({per_run}), import {imported:.1f} s"
+
+
+def reproduce(args: list[str], data: str) -> tuple[float, float | None, str]:
+    """Wall seconds of `miniframe reproduce ARGS`, the sweep's own seconds, and its output."""
+    env = dict(os.environ, MINIFRAME_DATA_DIR=data)
+    t0 = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "miniframe", "reproduce", *args],
+        capture_output=True, text=True, check=True, env=env,
+    )  # fmt: skip
+    wall = time.perf_counter() - t0
+    m = re.search(r"runs in ([0-9.]+) s wall", result.stdout)
+    return wall, float(m.group(1)) if m else None, result.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--presets", nargs="+", default=["vanilla", "deep"])
+    parser.add_argument("--serial-seeds", type=int, default=2, help="lone runs timed per preset")
+    parser.add_argument("--serial-threads", type=int, default=1, help="0: torch's default")
+    parser.add_argument("--replicas", type=int, help="passed to reproduce (default: its own)")
+    parser.add_argument("--epochs", type=int, default=0, help="default: each preset's")
+    parser.add_argument("--no-dask", action="store_true")
+    args = parser.parse_args()
+    common = ["--seeds", str(args.seeds), "--presets", *args.presets]
+    if args.replicas:
+        common += ["--replicas", str(args.replicas)]
+    if args.epochs:
+        common += ["--epochs", str(args.epochs)]
+    rows: list[tuple[str, float, float | None, str]] = []
+    t_start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="miniframe-bench-") as data:
+        total, note = serial(
+            args.presets, args.seeds, args.serial_seeds, args.serial_threads, args.epochs
+        )
+        threads = "1 thread" if args.serial_threads == 1 else f"threads={args.serial_threads}"
+        rows.append((f"serial, {threads} (extrapolated)", total, None, note))
+        wall, own, out = reproduce(common, data)
+        rows.append(("reproduce (local, one process per core)", wall, own, ""))
+        table = "\n".join(line for line in out.splitlines() if line.startswith("|"))
+        if not args.no_dask:
+            for jobs in (1, 2):
+                wall, own, _ = reproduce([*common, "--backend", "dask", "--jobs", str(jobs)], data)
+                rows.append((f"reproduce --backend dask --jobs {jobs}", wall, own, ""))
+    base = rows[0][1]
+    print(f"{args.seeds} seeds of {', '.join(args.presets)}; {os.cpu_count()} CPU(s); load "
+          f"average at the end {os.getloadavg()[0]:.1f}\n")  # fmt: skip
+    print("| what | wall s | sweep s | ÷ serial |")
+    print("|---|--:|--:|--:|")
+    for what, wall, own, _ in rows:
+        own_text = "" if own is None else f"{own:.1f}"
+        print(f"| {what} | {wall:.1f} | {own_text} | {wall / base:.3f} |")
+    for what, _, _, note in rows:
+        if note:
+            print(f"\n{what}: {note}")
+    ratio = rows[1][1] / base
+    verdict = "meets" if ratio <= TARGET else "misses"
+    print(f"\nreproduce ÷ serial = {ratio:.3f}: {verdict} the target ≤ {TARGET} "
+          f"({base / rows[1][1]:.1f}× faster than one by one)")  # fmt: skip
+    if not args.no_dask:
+        one, two = rows[2], rows[3]
+        print(f"dask 1 → 2 workers: {one[1] / two[1]:.2f}× (wall), "
+              f"{(one[2] or 0) / (two[2] or 1):.2f}× (sweep)")  # fmt: skip
+    print(f"\nreproduce's table:\n{table}")
+    print(f"\n({time.perf_counter() - t_start:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
