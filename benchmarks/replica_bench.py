@@ -126,7 +126,11 @@ def main() -> None:
         print(f"\ntarget: K=10 ÷ lone ≥ {TARGET} (ten seeds in the time of two lone runs)")
         for r in rows:
             verdict = "meets" if r.ratio(10) >= TARGET else "misses"
-            print(f"  {r.preset} {r.mode} {r.measure}: {r.ratio(10):.2f} ({verdict} it)")
+            print(
+                f"  {r.preset} {r.mode} {r.measure}: lone {1000 / r.lone_ms:.1f} epochs/s, "
+                f"K=10 {1000 / r.replica_ms[10]:.1f} epochs/s: {r.ratio(10):.2f} ({verdict} it; "
+                f"{10 * r.ratio(10):.1f}× the seeds per second)"
+            )
     print(f"\n({time.perf_counter() - t0:.0f} s)")
 
 

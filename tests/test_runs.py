@@ -365,3 +365,25 @@ def test_a_live_runs_owner_is_left_alone(store):
     rid = store.start_run(load_preset("quick"))
     with RunStore.open(store.path) as again:
         assert again.run(rid).status == "running"
+
+
+def test_seeds_trained_together_are_recorded_as_one_sweep(tmp_path):
+    """The trainer's seed bands: a ReplicaTrainer's epochs, one run per seed, one sweep."""
+    import dataclasses
+
+    from miniframe.engine.replicas import ReplicaTrainer
+
+    spec = load_preset("quick")
+    spec = spec.replace(data=dataclasses.replace(spec.data, n_train=64, n_test=64), epochs=3)
+    path = tmp_path / "runs.sqlite3"
+    trainer = ReplicaTrainer(spec, [4, 5])
+    with Recording.open(path=path).replicas(spec, [4, 5]) as rec:
+        for e in trainer.fit():
+            rec.epoch(e)
+    with RunStore.open(path) as store:
+        sweep = store.sweep(rec.sweep_id)
+        runs = store.runs(sweep_id=rec.sweep_id)
+        assert (sweep.status, sweep.backend, sweep.seeds) == ("finished", "trainer", [4, 5])
+        assert [(r.seed, r.status, r.epochs, r.source) for r in runs] == [
+            (4, "finished", 3, "trainer"), (5, "finished", 3, "trainer")]  # fmt: skip
+        assert runs[1].final["test_acc"] == trainer.history[-1].test_acc[1]

@@ -11,7 +11,7 @@ This is application infrastructure, not the textbook engine: it imports no torch
 """
 
 from .compare import chart, differences, differing, network_summary, settings, show_value
-from .recording import Recording, RunRecorder
+from .recording import Recording, ReplicaRecorder, RunRecorder
 from .store import (
     DATA_ENV,
     FINAL_METRICS,
@@ -34,6 +34,7 @@ __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "Recording",
+    "ReplicaRecorder",
     "RunNotFound",
     "RunRecord",
     "RunRecorder",

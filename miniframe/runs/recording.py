@@ -13,6 +13,9 @@ in one line, and from then on records nothing, while training goes on.
             rec.epoch(summary)                       # EpochSummary.to_json_dict(), as it is
         rec.finish(checkpoint=path)                  # the last epoch's status
 
+:class:`ReplicaRecorder` does the same for seeds trained together (``ReplicaTrainer``, the
+trainer's seed bands): one run per seed, grouped as a sweep.
+
 Leaving the ``with`` block by an exception ends the run as ``failed``, or ``interrupted`` for
 Ctrl-C and the CLI's SIGTERM (:class:`KeyboardInterrupt` and other exceptions that are not
 :class:`Exception`). Every method may be called from a worker thread.
@@ -139,6 +142,13 @@ class Recording:
         """Start recording one run of ``spec`` (status running); see :class:`RunRecorder`."""
         return RunRecorder(self, spec, source)
 
+    def replicas(
+        self, spec: RunSpec, seeds: Sequence[int], source: str = "trainer"
+    ) -> ReplicaRecorder:
+        """Start recording seeds of ``spec`` trained together (a ReplicaTrainer): one run per
+        seed, grouped as a sweep; see :class:`ReplicaRecorder`."""
+        return ReplicaRecorder(self, spec, seeds, source)
+
 
 class RunRecorder:
     """One run being recorded: :meth:`epoch` after each epoch, :meth:`finish` at the end.
@@ -194,4 +204,68 @@ class RunRecorder:
         elif isinstance(error, Exception):
             self.finish(RunStatus.FAILED)
         else:  # KeyboardInterrupt, the CLI's Terminated (SIGTERM), SystemExit
+            self.finish(RunStatus.INTERRUPTED)
+
+
+class ReplicaRecorder:
+    """Seeds of one spec trained together (``ReplicaTrainer.fit``), recorded as one sweep of one
+    run per seed: :meth:`epoch` takes each ``ReplicaEpoch`` and records every seed's
+    ``summary(r)`` (a seed that diverged stops where its lone run would); :meth:`finish` ends
+    the runs and the sweep. A context manager, like :class:`RunRecorder`.
+    """
+
+    def __init__(
+        self, recording: Recording, spec: RunSpec, seeds: Sequence[int], source: str = "trainer"
+    ) -> None:
+        self.recording = recording
+        self.seeds = list(seeds)
+        self.sweep_id = recording.start_sweep(spec.name, spec, {}, self.seeds, source)
+        ids = recording.start_runs(
+            [spec.replace(seed=s) for s in self.seeds],
+            source=source,
+            sweep_id=self.sweep_id,
+            seeds=self.seeds,
+        )
+        self.run_ids: dict[int, int] = dict(zip(self.seeds, ids, strict=True)) if ids else {}
+        self.status: dict[int, str] = dict.fromkeys(self.seeds, "running")
+        self.finished = False
+
+    def epoch(self, replica_epoch: Any) -> None:
+        """Record a ``ReplicaEpoch``: each seed still training gets its own epoch row."""
+        rows = []
+        for r, seed in enumerate(replica_epoch.seeds):
+            if self.status.get(seed, "running") != "running":
+                continue  # ended before (diverged): its lone run would have stopped there
+            metrics = metrics_dict(replica_epoch.summary(r))
+            self.status[seed] = str(metrics.get("status") or "running")
+            if metrics.get("train_acc") is not None and seed in self.run_ids:
+                rows.append((self.run_ids[seed], metrics))
+        self.recording.record_epochs(rows)
+
+    def finish(self, status: RunStatus | str | None = None) -> None:
+        """End every seed's run (with its own last status, or ``status`` for those still
+        running) and the sweep."""
+        for seed, run_id in self.run_ids.items():
+            said = self.status[seed] if status is None or self.status[seed] != "running" else status
+            self.recording.finish_run(run_id, _FROM_TRAINING.get(str(said)) or RunStatus(said))
+        overall = status if status is not None else RunStatus.FINISHED
+        self.recording.finish_sweep(self.sweep_id, _FROM_TRAINING.get(str(overall)) or overall)
+        self.finished = True
+
+    def __enter__(self) -> ReplicaRecorder:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.finished:
+            return
+        if error is None:
+            self.finish()
+        elif isinstance(error, Exception):
+            self.finish(RunStatus.FAILED)
+        else:
             self.finish(RunStatus.INTERRUPTED)
