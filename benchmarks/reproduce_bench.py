@@ -8,9 +8,9 @@ whatever machine (and load) it runs on.
 
 - *serial*: a fresh process trains ``Run(spec.replace(seed=s)).fit()`` for the first
   ``--serial-seeds`` seeds of each preset, one after another, with one intra-op thread (what
-  ``miniframe train`` uses; ``--serial-threads 0`` keeps torch's default), and the 20 runs are
-  extrapolated from each preset's mean run time (× seeds / serial seeds), plus the time that
-  process took to import torch.
+  ``miniframe train`` uses; ``--serial-threads 1 0`` adds a baseline with torch's default
+  threads), and the 20 runs are extrapolated from each preset's mean run time (× seeds /
+  serial seeds), plus the time that process took to import torch.
 - *reproduce*: ``miniframe reproduce --seeds N`` as a user runs it (recording into a temporary
   run history), wall time from start to exit.
 - *dask 1 / 2*: the same with ``--backend dask --jobs 1`` and ``--jobs 2`` (a LocalCluster of
@@ -93,7 +93,14 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--presets", nargs="+", default=["vanilla", "deep"])
     parser.add_argument("--serial-seeds", type=int, default=2, help="lone runs timed per preset")
-    parser.add_argument("--serial-threads", type=int, default=1, help="0: torch's default")
+    parser.add_argument(
+        "--serial-threads",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="intra-op threads of the serial baselines, e.g. 1 0 (0: torch's default, one "
+        "per core; under load its threads spin against each other: slow and erratic)",
+    )
     parser.add_argument("--replicas", type=int, help="passed to reproduce (default: its own)")
     parser.add_argument("--epochs", type=int, default=0, help="default: each preset's")
     parser.add_argument("--no-dask", action="store_true")
@@ -106,11 +113,11 @@ def main() -> None:
     rows: list[tuple[str, float, float | None, str]] = []
     t_start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="miniframe-bench-") as data:
-        total, note = serial(
-            args.presets, args.seeds, args.serial_seeds, args.serial_threads, args.epochs
-        )
-        threads = "1 thread" if args.serial_threads == 1 else f"threads={args.serial_threads}"
-        rows.append((f"serial, {threads} (extrapolated)", total, None, note))
+        for n in args.serial_threads:
+            total, note = serial(args.presets, args.seeds, args.serial_seeds, n, args.epochs)
+            threads = f"{n} thread(s)" if n else "torch's default threads"
+            rows.append((f"serial, {threads} (extrapolated)", total, None, note))
+        n_serial = len(rows)
         wall, own, out = reproduce(common, data)
         rows.append(("reproduce (local, one process per core)", wall, own, ""))
         table = "\n".join(line for line in out.splitlines() if line.startswith("|"))
@@ -118,23 +125,26 @@ def main() -> None:
             for jobs in (1, 2):
                 wall, own, _ = reproduce([*common, "--backend", "dask", "--jobs", str(jobs)], data)
                 rows.append((f"reproduce --backend dask --jobs {jobs}", wall, own, ""))
-    base = rows[0][1]
+    serials = rows[:n_serial]
     print(f"{args.seeds} seeds of {', '.join(args.presets)}; {os.cpu_count()} CPU(s); load "
           f"average at the end {os.getloadavg()[0]:.1f}\n")  # fmt: skip
-    print("| what | wall s | sweep s | ÷ serial |")
-    print("|---|--:|--:|--:|")
+    print("| what | wall s | sweep s | " + " | ".join(f"÷ serial {i + 1}" for i in
+                                                  range(n_serial)) + " |")  # fmt: skip
+    print("|---|--:|--:|" + "--:|" * n_serial)
     for what, wall, own, _ in rows:
         own_text = "" if own is None else f"{own:.1f}"
-        print(f"| {what} | {wall:.1f} | {own_text} | {wall / base:.3f} |")
-    for what, _, _, note in rows:
-        if note:
-            print(f"\n{what}: {note}")
-    ratio = rows[1][1] / base
-    verdict = "meets" if ratio <= TARGET else "misses"
-    print(f"\nreproduce ÷ serial = {ratio:.3f}: {verdict} the target ≤ {TARGET} "
-          f"({base / rows[1][1]:.1f}× faster than one by one)")  # fmt: skip
+        ratios = " | ".join(f"{wall / base:.3f}" for _, base, _, _ in serials)
+        print(f"| {what} | {wall:.1f} | {own_text} | {ratios} |")
+    for i, (what, _, _, note) in enumerate(serials):
+        print(f"\nserial {i + 1}: {what}: {note}")
+    local = rows[n_serial]
+    for what, base, _, _ in serials:
+        ratio = local[1] / base
+        verdict = "meets" if ratio <= TARGET else "misses"
+        print(f"\nreproduce ÷ {what} = {ratio:.3f}: {verdict} the target ≤ {TARGET} "
+              f"({base / local[1]:.1f}× faster than one by one)")  # fmt: skip
     if not args.no_dask:
-        one, two = rows[2], rows[3]
+        one, two = rows[n_serial + 1], rows[n_serial + 2]
         print(f"dask 1 → 2 workers: {one[1] / two[1]:.2f}× (wall), "
               f"{(one[2] or 0) / (two[2] or 1):.2f}× (sweep)")  # fmt: skip
     print(f"\nreproduce's table:\n{table}")

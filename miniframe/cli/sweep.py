@@ -111,6 +111,11 @@ def run(args: argparse.Namespace) -> int:
     if spec.seed + args.seeds - 1 > LIMITS.max_seed:
         raise UsageError(f"--seeds {args.seeds} from seed {spec.seed} passes the largest seed")
     check_execution(args)
+    if spec.device.startswith("cuda") and args.backend == "local":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise UsageError("--device cuda: no CUDA device is available here")
     seeds = list(range(spec.seed, spec.seed + args.seeds))
     say(f"sweep of {spec.name}: {describe(spec)}")
     say(f"{len(points)} grid point(s) × {len(seeds)} seed(s) = {len(points) * len(seeds)} runs")
