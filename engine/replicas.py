@@ -15,6 +15,12 @@ a generator seeded as that run's Trainer seeds it. Only the arithmetic is batche
 replica's numbers equal the lone run's up to float rounding (the default: throughput first).
 With ``exact=True`` the products are arranged to round as the lone run's do, so a replica is
 bit for bit its lone run (checked for the vanilla preset over 200 epochs), at some speed.
+
+Two things only throughput mode does, because many replicas of a wide net are bound by memory
+traffic rather than by dispatches: plain SGD steps inside each ReplicaLinear's backward
+(:class:`FusedSGD`: no gradient buffers to zero, fill and read back), and evaluation goes in
+cache-sized chunks. :meth:`ReplicaTrainer.fit` yields a :class:`ReplicaEpoch` per epoch: every
+seed's numbers, and per metric a :class:`Band` (mean, std, min, max, worst seed) for charts.
 """
 
 from __future__ import annotations
