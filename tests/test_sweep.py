@@ -147,6 +147,18 @@ def test_dask_gives_the_numbers_of_the_local_backend():
     assert numbers(dask) == numbers(local)
 
 
+@pytest.mark.slow
+def test_dask_on_an_existing_cluster_by_its_scheduler_address():
+    """--scheduler ADDRESS: a cluster started elsewhere (here, a LocalCluster of one worker)."""
+    distributed = pytest.importorskip("distributed")
+    points = [SweepPoint({}, small(load_preset("quick")))]
+    local = run_sweep("q", points, [0, 1], jobs=1)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1",
+                                  dashboard_address=None) as cluster:  # fmt: skip
+        there = run_sweep("q", points, [0, 1], backend="dask", scheduler=cluster.scheduler_address)
+    assert there.workers == 1 and numbers(there) == numbers(local)
+
+
 # ---- the command ---------------------------------------------------------------------------
 def run(capsys, *argv):
     code = main(list(argv))
