@@ -37,6 +37,7 @@ from torch import Tensor
 
 from . import layers
 from .build import build_data, build_loss, build_model, build_optimizer
+from .data import centre_inputs
 from .layers import Linear
 from .module import Module, Sequential
 from .optim import SGD, Optimizer
@@ -475,6 +476,33 @@ class ReplicaTrainer:
             message=message,
             **metrics,
         )
+
+    def replica_model(self, r: int) -> Sequential:
+        """Replica r as a lone network: Linear layers whose weights are views of replica r's
+        (so it always holds the current weights), the row-wise layers shared. For what one
+        seed alone is asked: its decision map, its layers' activations."""
+        lone: list[Module] = []
+        for m in self.model:
+            if isinstance(m, ReplicaLinear):
+                view = Linear(m.in_features, m.out_features, m.init, device=m.weight.device)
+                view.weight, view.bias = m.weight[r], m.bias[r, 0]
+                lone.append(view)
+            else:
+                lone.append(m)
+        return Sequential(*lone)
+
+    def predict_proba(self, x: Tensor, r: int = 0) -> Tensor:
+        """P(class 1) of replica r for raw inputs, as ``Run.predict_proba`` (centred first if
+        the spec says so; softmax of the outputs)."""
+        if self.spec.data.center:
+            x = centre_inputs(x)
+        model = self.replica_model(r)
+        model.eval()
+        try:
+            out = model.forward(x.to(self.train_x.device, torch.float32))
+        finally:
+            self.model.train()
+        return torch.softmax(out, dim=-1)[:, 1].cpu()
 
     def final(self) -> list[tuple[float, float]]:
         """Each replica's last evaluated (train accuracy, test accuracy), in %."""

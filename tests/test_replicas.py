@@ -246,3 +246,18 @@ def test_plain_sgd_steps_inside_backward_as_the_solver_would(monkeypatch):
     assert type(ReplicaTrainer(spec, [0], exact=True).optimizer) is SGD
     assert type(ReplicaTrainer(leaky_ce_spec(), [0]).optimizer) is SGD  # momentum 0.9
     assert type(ReplicaTrainer(small(load_preset("quick")), [0]).optimizer) is Adam
+
+
+def test_one_replica_as_a_lone_model_predicts_as_its_lone_run():
+    """The map of one chosen seed: replica r's decision equals its lone run's."""
+    spec = small(load_preset("quick"), n=64)
+    rt = ReplicaTrainer(spec, [3, 8])
+    list(rt.fit(2))
+    grid = torch.rand(50, 2, generator=torch.Generator().manual_seed(1))
+    for r, seed in enumerate([3, 8]):
+        run = Run(spec.replace(seed=seed))
+        list(run.fit(2))
+        torch.testing.assert_close(rt.predict_proba(grid, r), run.predict_proba(grid),
+                                   rtol=1e-4, atol=1e-5)  # fmt: skip
+    view = rt.replica_model(1)
+    assert view[0].weight.data_ptr() == rt.model[0].weight[1].data_ptr()  # live weights
