@@ -3,8 +3,9 @@
 No autograd, no torch.nn, no torch.optim: every backward pass is derived by hand with the chain
 rule and sits beside its forward pass. Read in this order: module.py (the contract and
 Sequential), layers.py, losses.py, optim.py, data.py, train.py; then registry.py (every kind and
-limit), spec.py (the run spec), build.py (spec → engine objects), presets.py, checkpoint.py and
-files.py.
+limit), spec.py (the run spec), shape.py (the data's shape, the input transform), table.py (CSV
+files), build.py (spec → engine objects), analysis.py and layer_stats.py (looking inside a
+model), presets.py, checkpoint.py and files.py.
 
 Import what you need from here: ``from miniframe.engine import RunSpec, Run``.
 """
@@ -14,15 +15,20 @@ from typing import TYPE_CHECKING, Any
 
 # Names resolve lazily (PEP 562): `from miniframe.engine import RunSpec, LAYERS, load_preset`
 # imports no torch, so the terminal trainer reads specs and presets while torch loads in the
-# background. The torch-free modules are registry, spec, presets, files and checkpoint's
-# inspect_checkpoint.
+# background. The torch-free modules are registry, spec, shape, table, presets, files and
+# checkpoint's inspect_checkpoint.
 _EXPORTS = {
-    "build": ["build_data", "build_dataset", "build_loss", "build_model", "build_optimizer"],
+    "analysis": ["DataPreview", "FeatureSummary", "InputPlane", "activations",
+                 "class_probabilities", "confusion_matrix", "plane_inputs", "preview_data"],
+    "build": ["build_data", "build_dataset", "build_loss", "build_model", "build_optimizer",
+              "build_raw_data", "build_run_data", "build_transform", "prepare"],
     "checkpoint": ["CheckpointError", "CheckpointInfo", "UnverifiedCheckpointWarning",
                    "inspect_checkpoint", "load_checkpoint", "read_checkpoint", "save_checkpoint"],
-    "data": ["CSVError", "Dataset", "centre_inputs", "load_csv", "make_dataset"],
+    "data": ["Dataset", "centre_inputs", "csv_datasets", "load_csv", "make_dataset",
+             "table_dataset"],
     "files": ["FileError", "check_writable", "read_bytes_limited", "write_atomic_bytes",
               "write_atomic_text"],
+    "layer_stats": ["LayerStats"],
     "layers": ["Dropout", "LeakyReLU", "Linear", "ReLU", "Sigmoid", "Softmax", "Tanh",
                "init_parameters"],
     "losses": ["CrossEntropyLoss", "Loss", "MSELoss"],
@@ -30,23 +36,37 @@ _EXPORTS = {
     "optim": ["SGD", "Adam", "Optimizer"],
     "presets": ["CONFIG_ENV", "Origin", "Preset", "PresetExistsError", "builtin_names",
                 "check_name", "config_dir", "find_preset", "list_presets", "load_builtin",
-                "load_entry", "load_preset", "preset_names", "save_user_preset",
-                "user_preset_dir"],
-    "registry": ["DATASETS", "INITS", "LAYERS", "LIMITS", "LOSSES", "N_CLASSES", "N_INPUTS",
-                 "OPTIONS", "SETTINGS", "SOLVERS", "LayerKind", "Limits", "ParamSpec",
-                 "layer_kind"],
+                "load_entry", "load_preset", "preset_names", "save_user_preset", "user_preset_dir"],
+    "registry": ["CLASSES_UNITS", "DATASETS", "GENERATED_DATASETS", "INITS", "LAYERS", "LIMITS",
+                 "LOSSES", "N_CLASSES", "N_INPUTS", "OPTIONS", "SETTINGS", "SOLVERS", "LayerKind",
+                 "Limits", "ParamSpec", "layer_kind"],
     "replicas": ["ReplicaTrainer", "replica_support"],
-    "spec": ["DataSpec", "LayerSpec", "RunSpec", "SolverSpec", "SpecError"],
+    "shape": ["DataShape", "InputTransform", "data_shape"],
+    "spec": ["DataSpec", "LayerSpec", "RunSpec", "SolverSpec", "SpecError", "StopSpec"],
+    "table": ["CSVError", "Table", "clear_cache", "csv_split", "label_column_chooser",
+              "read_for_model", "read_table"],
     "train": ["EpochSummary", "Run", "Status", "Trainer", "train_spec"],
 }  # fmt: skip
 _WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
 
 if TYPE_CHECKING:  # the same names, for type checkers (a test keeps the two in step)
+    from .analysis import DataPreview as DataPreview
+    from .analysis import FeatureSummary as FeatureSummary
+    from .analysis import InputPlane as InputPlane
+    from .analysis import activations as activations
+    from .analysis import class_probabilities as class_probabilities
+    from .analysis import confusion_matrix as confusion_matrix
+    from .analysis import plane_inputs as plane_inputs
+    from .analysis import preview_data as preview_data
     from .build import build_data as build_data
     from .build import build_dataset as build_dataset
     from .build import build_loss as build_loss
     from .build import build_model as build_model
     from .build import build_optimizer as build_optimizer
+    from .build import build_raw_data as build_raw_data
+    from .build import build_run_data as build_run_data
+    from .build import build_transform as build_transform
+    from .build import prepare as prepare
     from .checkpoint import CheckpointError as CheckpointError
     from .checkpoint import CheckpointInfo as CheckpointInfo
     from .checkpoint import UnverifiedCheckpointWarning as UnverifiedCheckpointWarning
@@ -54,16 +74,18 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps the two in 
     from .checkpoint import load_checkpoint as load_checkpoint
     from .checkpoint import read_checkpoint as read_checkpoint
     from .checkpoint import save_checkpoint as save_checkpoint
-    from .data import CSVError as CSVError
     from .data import Dataset as Dataset
     from .data import centre_inputs as centre_inputs
+    from .data import csv_datasets as csv_datasets
     from .data import load_csv as load_csv
     from .data import make_dataset as make_dataset
+    from .data import table_dataset as table_dataset
     from .files import FileError as FileError
     from .files import check_writable as check_writable
     from .files import read_bytes_limited as read_bytes_limited
     from .files import write_atomic_bytes as write_atomic_bytes
     from .files import write_atomic_text as write_atomic_text
+    from .layer_stats import LayerStats as LayerStats
     from .layers import Dropout as Dropout
     from .layers import LeakyReLU as LeakyReLU
     from .layers import Linear as Linear
@@ -95,7 +117,9 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps the two in 
     from .presets import preset_names as preset_names
     from .presets import save_user_preset as save_user_preset
     from .presets import user_preset_dir as user_preset_dir
+    from .registry import CLASSES_UNITS as CLASSES_UNITS
     from .registry import DATASETS as DATASETS
+    from .registry import GENERATED_DATASETS as GENERATED_DATASETS
     from .registry import INITS as INITS
     from .registry import LAYERS as LAYERS
     from .registry import LIMITS as LIMITS
@@ -111,11 +135,22 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps the two in 
     from .registry import layer_kind as layer_kind
     from .replicas import ReplicaTrainer as ReplicaTrainer
     from .replicas import replica_support as replica_support
+    from .shape import DataShape as DataShape
+    from .shape import InputTransform as InputTransform
+    from .shape import data_shape as data_shape
     from .spec import DataSpec as DataSpec
     from .spec import LayerSpec as LayerSpec
     from .spec import RunSpec as RunSpec
     from .spec import SolverSpec as SolverSpec
     from .spec import SpecError as SpecError
+    from .spec import StopSpec as StopSpec
+    from .table import CSVError as CSVError
+    from .table import Table as Table
+    from .table import clear_cache as clear_cache
+    from .table import csv_split as csv_split
+    from .table import label_column_chooser as label_column_chooser
+    from .table import read_for_model as read_for_model
+    from .table import read_table as read_table
     from .train import EpochSummary as EpochSummary
     from .train import Run as Run
     from .train import Status as Status

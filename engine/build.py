@@ -2,22 +2,30 @@
 
 Each builder looks the spec's names up in :mod:`.registry` and constructs the engine class the
 entry names, so a new layer kind, loss, solver or dataset needs no change here.
+
+The data go in two steps: :func:`build_raw_data` draws (or reads and splits) the raw training
+and test sets, :func:`build_transform` finds the input transform (centring, or the training
+set's mean and standard deviation), and :func:`build_data` returns both sets transformed, on the
+spec's device: what the model trains and is evaluated on.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import torch
 
 from . import data as datasets
 from . import layers, losses, optim
-from .data import Dataset, centre_inputs
+from .data import Dataset, csv_datasets
 from .losses import Loss
 from .module import Module, Param, Sequential
 from .optim import Optimizer
 from .registry import DATASETS, LAYERS, LOSSES, SOLVERS
+from .shape import DataShape, InputTransform
 from .spec import RunSpec
+from .table import csv_split, data_seed
 
 _SEED_RANGE = 2**63  # torch generators take a signed 64-bit seed
 
@@ -28,13 +36,18 @@ def mask_seed(seed: int, position: int) -> int:
     return (seed * 1_000_003 + position + 1) % _SEED_RANGE
 
 
-def build_model(spec: RunSpec, generator: torch.Generator | None = None) -> Sequential:
+def build_model(
+    spec: RunSpec, generator: torch.Generator | None = None, shape: DataShape | None = None
+) -> Sequential:
     """The layer stack as a :class:`Sequential`, weights drawn from ``generator`` (seeded from
-    ``spec.seed`` when not given), on ``spec.device``. Validates the spec first."""
-    spec.validate()
+    ``spec.seed`` when not given), on ``spec.device``. Validates the spec first, against
+    ``shape`` when given (a checkpoint's), else the shape of its data."""
+    shape = shape if shape is not None else spec.shape()
+    spec.validate(shape)
     g = generator if generator is not None else torch.Generator().manual_seed(spec.seed)
     mods: list[Module] = []
-    for i, ((w_in, w_out), layer) in enumerate(zip(spec.layer_widths(), spec.layers, strict=True)):
+    widths = spec.layer_widths(shape)
+    for i, ((w_in, w_out), layer) in enumerate(zip(widths, spec.layers, strict=True)):
         kind = LAYERS[layer.kind]
         cls = getattr(layers, kind.engine_class)
         if kind.has_weights:
@@ -68,21 +81,76 @@ def build_optimizer(spec: RunSpec, params: list[Param]) -> Optimizer:
     return solver
 
 
-def build_dataset(spec: RunSpec, n: int, seed: int, name: str | None = None) -> Dataset:
-    """``n`` points of the spec's dataset (or ``name``) drawn with ``seed``, with the spec's
-    noise, centred when the spec says so, on the spec's device: what its model expects."""
+def generate(spec: RunSpec, n: int, seed: int, name: str | None = None) -> Dataset:
+    """``n`` raw points of the spec's generated dataset (or ``name``) drawn with ``seed``, with
+    the spec's noise (and classes, for the datasets that take them), on the CPU."""
     kind = DATASETS[name if name is not None else spec.data.name]
     make = getattr(datasets, kind.builder)
-    data: Dataset = make(n, noise=spec.data.noise, seed=seed)
+    if kind.classes:
+        data: Dataset = make(n, noise=spec.data.noise, seed=seed, classes=spec.data.classes)
+    else:
+        data = make(n, noise=spec.data.noise, seed=seed)
+    return data
+
+
+def build_raw_data(spec: RunSpec, seed: int | None = None) -> tuple[Dataset, Dataset]:
+    """The raw training and test sets (before the input transform), on the CPU.
+
+    Generated data: independent sets drawn with seeds 2·s and 2·s + 1, s = ``seed``, else the
+    data seed (``data.seed``, else the run's seed). CSV: the file's split (see
+    :func:`~.table.csv_split`; ``seed`` replaces the split's seed).
+    """
+    if DATASETS[spec.data.name].from_file:
+        if seed is not None:
+            spec = spec.replace(data=dataclasses.replace(spec.data, seed=seed))
+        return csv_datasets(csv_split(spec))
+    s = data_seed(spec) if seed is None else seed
+    return generate(spec, spec.data.n_train, 2 * s), generate(spec, spec.data.n_test, 2 * s + 1)
+
+
+def build_transform(spec: RunSpec, raw_train: Dataset | None = None) -> InputTransform:
+    """The spec's input transform: centring, standardisation with ``raw_train``'s statistics
+    (the spec's own raw training set when not given), or none."""
     if spec.data.center:
-        data = Dataset(centre_inputs(data.x), data.y)
-    return data.to(spec.device) if spec.device != "cpu" else data
+        return InputTransform("center")
+    if spec.data.standardize:
+        if raw_train is None:
+            raw_train = build_raw_data(spec)[0]
+        return InputTransform.standardize_from(raw_train.x)
+    return InputTransform()
+
+
+def prepare(data: Dataset, transform: InputTransform, device: str = "cpu") -> Dataset:
+    """``data`` through ``transform``, on ``device``: what a model trained with it expects."""
+    out = Dataset(transform.apply(data.x), data.y) if transform.kind != "none" else data
+    return out.to(device) if device != "cpu" else out
+
+
+def build_dataset(
+    spec: RunSpec,
+    n: int,
+    seed: int,
+    name: str | None = None,
+    transform: InputTransform | None = None,
+) -> Dataset:
+    """``n`` points of the spec's generated dataset (or ``name``) drawn with ``seed``, through
+    ``transform`` (default: the spec's, :func:`build_transform`), on the spec's device: what
+    its model expects."""
+    if transform is None:
+        transform = build_transform(spec)
+    return prepare(generate(spec, n, seed, name), transform, spec.device)
 
 
 def build_data(spec: RunSpec, seed: int | None = None) -> tuple[Dataset, Dataset]:
-    """Independent train and test sets, drawn with seeds 2·seed and 2·seed + 1."""
-    seed = spec.seed if seed is None else seed
-    return (
-        build_dataset(spec, spec.data.n_train, 2 * seed),
-        build_dataset(spec, spec.data.n_test, 2 * seed + 1),
-    )
+    """The training and test sets (:func:`build_raw_data`), through the spec's input transform
+    (:func:`build_transform`, fitted to the training set), on the spec's device."""
+    return build_run_data(spec, seed)[1:]
+
+
+def build_run_data(
+    spec: RunSpec, seed: int | None = None
+) -> tuple[InputTransform, Dataset, Dataset]:
+    """(transform, training set, test set): :func:`build_data` and the transform it used."""
+    train, test = build_raw_data(spec, seed)
+    transform = build_transform(spec, train)
+    return transform, prepare(train, transform, spec.device), prepare(test, transform, spec.device)

@@ -1,13 +1,16 @@
-"""Datasets: two-dimensional, two-class toy problems, and a CSV loader for one's own.
+"""Datasets: two-dimensional toy problems, and one's own data from a CSV file.
 
 Every generator returns a :class:`Dataset` of float32 inputs (n, 2) and int64 labels (n,),
-is seeded (same seed, same points) and takes a ``noise`` level.
+is seeded (same seed, same points) and takes a ``noise`` level; ``blobs`` and ``spirals`` also
+take a number of classes k (k centres, k arms), the others have 2. A ``csv`` run's data are
+read by :mod:`.table` (no torch) and become tensors here (:func:`csv_datasets`).
 """
 
 from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +18,14 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from .registry import DATASETS
+from .files import FileError, read_bytes_limited
+from .registry import DATASETS, LIMITS, N_CLASSES
+from .table import CSVData, CSVError, quote
+
+__all__ = [
+    "CSVError", "Dataset", "centre_inputs", "csv_datasets", "load_csv", "make_dataset",
+    "table_dataset",
+]  # fmt: skip
 
 DISK_CENTER = (0.5, 0.5)
 DISK_RADIUS = 1.0 / math.sqrt(2.0 * math.pi)  # π r² = 1/2: the two classes are equally likely
@@ -72,22 +82,37 @@ def make_xor(n: int, noise: float = 0.0, seed: int = 0) -> Dataset:
     return Dataset(_jitter(x, noise, g), y)
 
 
-def make_blobs(n: int, noise: float = 0.0, seed: int = 0) -> Dataset:
-    """Two Gaussian blobs centred (0.3, 0.3) and (0.7, 0.7), std 0.1 + noise."""
+def blob_centres(classes: int) -> Tensor:
+    """The centres of ``classes`` blobs: (0.3, 0.3) and (0.7, 0.7) for two; for k > 2, k points
+    evenly spaced on the circle of radius 0.3 around (0.5, 0.5), the first at the bottom-left
+    (angle 225°, as for two)."""
+    if classes == 2:
+        return torch.tensor([[0.3, 0.3], [0.7, 0.7]])
+    angle = 1.25 * math.pi + 2.0 * math.pi * torch.arange(classes, dtype=torch.float64) / classes
+    centres = 0.5 + 0.3 * torch.stack((torch.cos(angle), torch.sin(angle)), dim=1)
+    return centres.float()
+
+
+def make_blobs(n: int, noise: float = 0.0, seed: int = 0, classes: int = N_CLASSES) -> Dataset:
+    """``classes`` Gaussian blobs (two: centred (0.3, 0.3) and (0.7, 0.7); see
+    :func:`blob_centres`), std 0.1 + noise; point i is of class i mod k."""
+    _check_classes(classes)
     g = _gen(seed)
-    y = torch.arange(n) % 2
-    centres = torch.tensor([[0.3, 0.3], [0.7, 0.7]])
+    y = torch.arange(n) % classes
+    centres = blob_centres(classes)
     x = centres[y] + (0.1 + noise) * torch.randn(n, 2, generator=g)
     perm = torch.randperm(n, generator=g)
     return Dataset(x[perm].float(), y[perm].long())
 
 
-def make_spirals(n: int, noise: float = 0.0, seed: int = 0) -> Dataset:
-    """Two interleaved spirals around (0.5, 0.5), one turn and a half each."""
+def make_spirals(n: int, noise: float = 0.0, seed: int = 0, classes: int = N_CLASSES) -> Dataset:
+    """``classes`` interleaved spirals around (0.5, 0.5), one turn and a half each: arm c
+    starts at angle 2πc/k (for two, the arms are half a turn apart); point i is on arm i mod k."""
+    _check_classes(classes)
     g = _gen(seed)
-    y = torch.arange(n) % 2
+    y = torch.arange(n) % classes
     t = torch.rand(n, generator=g)
-    angle = t * 3.0 * math.pi + math.pi * y
+    angle = t * 3.0 * math.pi + (2.0 * math.pi / classes) * y
     r = 0.05 + 0.4 * t
     x = torch.stack((0.5 + r * torch.cos(angle), 0.5 + r * torch.sin(angle)), dim=1)
     return Dataset(_jitter(x, noise, g).float(), y.long())
@@ -105,20 +130,64 @@ def make_moons(n: int, noise: float = 0.0, seed: int = 0) -> Dataset:
     return Dataset(_jitter(x, noise, g).float(), y.long())
 
 
-def make_dataset(name: str, n: int, noise: float = 0.0, seed: int = 0) -> Dataset:
-    """One of the registry's :data:`~miniframe.engine.registry.DATASETS` by name."""
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+def _check_classes(classes: int) -> None:
+    if isinstance(classes, bool) or not isinstance(classes, int):
+        raise ValueError(f"classes must be a whole number, got {classes!r}")
+    if not 2 <= classes <= LIMITS.max_toy_classes:
+        raise ValueError(f"classes must be in [2, {LIMITS.max_toy_classes}], got {classes}")
+
+
+def make_dataset(
+    name: str, n: int, noise: float = 0.0, seed: int = 0, classes: int = N_CLASSES
+) -> Dataset:
+    """One of the registry's generated :data:`~miniframe.engine.registry.DATASETS` by name;
+    ``classes`` for those that take it (blobs, spirals), else it must be 2."""
+    kind = DATASETS.get(name)
+    if kind is None or kind.from_file:
+        from .registry import GENERATED_DATASETS
+
+        why = " (its data come from a file: see read_table)" if kind is not None else ""
+        raise ValueError(
+            f"unknown dataset {name!r}{why}; choose one of {', '.join(GENERATED_DATASETS)}"
+        )
     if n < 1:
         raise ValueError(f"dataset size must be ≥ 1, got {n}")
     if noise < 0 or not math.isfinite(noise):
         raise ValueError(f"noise must be ≥ 0, got {noise}")
-    make: Callable[..., Dataset] = globals()[DATASETS[name].builder]
+    make: Callable[..., Dataset] = globals()[kind.builder]
+    if kind.classes:
+        return make(n, noise=noise, seed=seed, classes=classes)
+    if classes != N_CLASSES:
+        raise ValueError(f"the {name} dataset has {N_CLASSES} classes, got classes={classes}")
     return make(n, noise=noise, seed=seed)
 
 
-class CSVError(ValueError):
-    """A malformed CSV dataset; the message names the file and line."""
+def csv_datasets(data: CSVData) -> tuple[Dataset, Dataset]:
+    """The training and test sets of a ``csv`` run, raw (before any input transform): float32
+    features, int64 class indices."""
+    test_y = data.test_y if data.test is not data.train else data.train.y
+    return (
+        _rows(data.train.features, data.train.n_features, data.train.y, data.train_rows),
+        _rows(data.test.features, data.test.n_features, test_y, data.test_rows),
+    )
+
+
+def table_dataset(features: array[float], n_features: int, y: array[int] | None) -> Dataset:
+    """Every row of a table as a Dataset (labels −1 when it has none)."""
+    n = len(features) // n_features
+    x = torch.frombuffer(features, dtype=torch.float64).view(n, n_features).float()
+    if y is None:
+        return Dataset(x, torch.full((n,), -1, dtype=torch.int64))
+    return Dataset(x, torch.frombuffer(y, dtype=torch.int64).clone())
+
+
+def _rows(features: array[float], n_features: int, y: array[int], rows: list[int]) -> Dataset:
+    """The rows ``rows`` of a table's features (float64, row-major) and labels, as float32 and
+    int64 tensors (copies: the table stays as it is)."""
+    n = len(features) // n_features
+    x = torch.frombuffer(features, dtype=torch.float64).view(n, n_features)
+    index = torch.tensor(rows, dtype=torch.int64)
+    return Dataset(x[index].float(), torch.frombuffer(y, dtype=torch.int64)[index].clone())
 
 
 # What a number may look like in a data file: plain decimals with an optional exponent, as
@@ -129,21 +198,26 @@ _NUMBER = re.compile(
 )
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _MAX_LABEL = 2**63 - 1  # labels are stored as int64
-QUOTE_CHARS = 80  # an error quotes at most this many characters of the file
 
 
 def load_csv(path: str | Path) -> Dataset:
-    """Rows ``x1,x2,label`` (# starts a comment; blank lines are skipped).
+    """Rows ``x1,x2,label`` (# starts a comment; blank lines are skipped): two features and
+    the class index itself (for any number of features, named classes, a header that names
+    the label column and a train/test split, use ``[data] name = "csv"`` or
+    :func:`~.table.read_table`).
 
     The first row may be a header: a row whose three cells are all names, none a number. Any
     other row must be two finite numbers and an integer label in [0, 2⁶³). A malformed row
-    raises :class:`CSVError` naming its line (and quoting at most 80 characters of it).
+    raises :class:`CSVError` naming its line (and quoting at most 80 characters of it). The
+    file is read as :func:`~.table.read_table` reads one: a regular file (a FIFO is never
+    opened) of at most ``LIMITS.max_csv_bytes``.
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")  # -sig: a leading byte-order mark is dropped
-    except OSError as e:
-        raise CSVError(f"{path}: cannot read ({e.strerror or e})") from None
+        data = read_bytes_limited(path, LIMITS.max_csv_bytes, "CSV data file")
+        text = data.decode("utf-8-sig")  # -sig: a leading byte-order mark is dropped
+    except FileError as e:
+        raise CSVError(str(e).replace(f"{path}: ", f"{path}: cannot read: ", 1)) from None
     except UnicodeDecodeError:
         raise CSVError(f"{path}: not a UTF-8 text file") from None
     xs: list[tuple[float, float]] = []
@@ -190,13 +264,6 @@ def _label(cell: str) -> int:
     if label < 0:
         raise ValueError(f"label must be ≥ 0, got {quote(cell)}")
     return label
-
-
-def quote(text: str, limit: int = QUOTE_CHARS) -> str:
-    """``text`` quoted for an error message, cut to ``limit`` characters."""
-    if len(text) <= limit:
-        return repr(text)
-    return f"{text[:limit]!r}… ({len(text):,} characters)"
 
 
 def centre_inputs(x: Tensor) -> Tensor:

@@ -21,9 +21,13 @@ from dataclasses import dataclass
 
 Number = int | float
 
-#: The task: points in the plane, two classes.
+#: The toy tasks: points in the plane, two classes unless a dataset's ``classes`` says more.
+#: A CSV file decides its own (see :func:`miniframe.engine.shape.data_shape`).
 N_INPUTS = 2
 N_CLASSES = 2
+
+#: What the last Linear of a spec may write for its units: one output per class of the data.
+CLASSES_UNITS = "classes"
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,18 @@ class Limits:
     max_sweep_runs: int = 10_000
     #: A run spec, config or preset file (the shipped presets are ~1.5 KB; a 64-layer spec ~5 KB).
     max_spec_bytes: int = 1 << 20
+    #: A CSV data file (training, test, ``evaluate --data`` or ``predict`` input). Parsing is
+    #: plain Python, ~1–2 s per 10 MB here, so 64 MiB is a few seconds of reading; the data
+    #: then take at most 8 bytes per number while read, 4 once in tensors.
+    max_csv_bytes: int = 64 << 20
+    #: Feature columns of a CSV file: the first Linear's input width, so max_units.
+    max_features: int = 4096
+    #: Classes of a CSV label column. More usually means the wrong column (a numeric feature,
+    #: a row id) was taken for the labels; the message says so.
+    max_classes: int = 256
+    #: Classes of a generated dataset (blobs' centres, spirals' arms): the trainer draws up to
+    #: 8 class colours, distinct in 16-colour terminals.
+    max_toy_classes: int = 8
 
     @property
     def max_header_bytes(self) -> int:
@@ -291,12 +307,16 @@ class InitKind:
 
 @dataclass(frozen=True)
 class DatasetKind:
-    """A toy dataset; ``builder`` names its function in :mod:`miniframe.engine.data`."""
+    """A dataset. A generated one names its function in :mod:`miniframe.engine.data`
+    (``builder``); ``classes``: it takes ``data.classes`` (k centres, k arms; else it has 2).
+    ``from_file``: the data are read from ``data.path`` (CSV), not generated."""
 
     name: str
     title: str
     builder: str
     description: str
+    classes: bool = False
+    from_file: bool = False
 
 
 LOSSES: dict[str, LossKind] = {
@@ -336,11 +356,15 @@ DATASETS: dict[str, DatasetKind] = {
     for k in (
         DatasetKind("disk", "disk", "make_disk", "inside a disk of area 1/2 (the report's task)"),
         DatasetKind("xor", "xor", "make_xor", "the four quadrants, XOR of the signs"),
-        DatasetKind("blobs", "blobs", "make_blobs", "two Gaussian blobs"),
-        DatasetKind("spirals", "spirals", "make_spirals", "two interleaved spirals"),
+        DatasetKind("blobs", "blobs", "make_blobs", "k Gaussian blobs", classes=True),
+        DatasetKind("spirals", "spirals", "make_spirals", "k interleaved spirals", classes=True),
         DatasetKind("moons", "moons", "make_moons", "two interleaving half circles"),
+        DatasetKind("csv", "CSV file", "", "your own data: a CSV file", from_file=True),
     )
 }
+
+#: The datasets drawn by a generator (every one but those read from a file).
+GENERATED_DATASETS: tuple[str, ...] = tuple(k for k, v in DATASETS.items() if not v.from_file)
 
 DEVICES = ("cpu", "cuda")  # and "cuda:N"
 
@@ -368,9 +392,18 @@ SETTINGS: dict[str, ParamSpec] = {
     "data.n_train": ParamSpec("n_train", "train size", int, 1, LIMITS.max_samples),
     "data.n_test": ParamSpec("n_test", "test size", int, 1, LIMITS.max_samples),
     "data.noise": ParamSpec("noise", "noise", float, 0.0, LIMITS.max_coefficient),
+    "data.classes": ParamSpec("classes", "classes", int, 2, LIMITS.max_toy_classes),
+    "data.test_fraction": ParamSpec(
+        "test_fraction", "test fraction", float, 0.0, 1.0, low_open=True, high_open=True
+    ),
     "epochs": ParamSpec("epochs", "epochs", int, 1, LIMITS.max_epochs),
     "batch_size": ParamSpec("batch_size", "batch size", int, 1, LIMITS.max_samples),
     "seed": ParamSpec("seed", "seed", int, 0, LIMITS.max_seed),
+    "data.seed": ParamSpec("seed", "data seed", int, 0, LIMITS.max_seed),
+    "stop.target_acc": ParamSpec(
+        "target_acc", "target test accuracy", float, 0.0, 100.0, low_open=True
+    ),
+    "stop.patience": ParamSpec("patience", "patience", int, 1, LIMITS.max_epochs),
 }
 
 #: Numbers the command line takes that are not spec settings.

@@ -320,6 +320,10 @@ def replica_support(spec: RunSpec) -> str | None:
         kind = LAYERS[layer.kind]
         if not (kind.has_weights or kind.row_wise):  # e.g. Dropout: one mask stream per replica
             return f"{kind.title} layers are not replica-batched"
+    stop = spec.stop
+    if stop.target_acc is not None or stop.patience is not None or stop.restore_best:
+        # Each seed would end (and restore its best weights) at its own epoch: lone runs do.
+        return "stop conditions end each seed at its own epoch"
     return None
 
 

@@ -1,10 +1,11 @@
 """The run spec: one serializable description of a training run.
 
 A :class:`RunSpec` names the layer stack, loss, solver and its settings, weight init, dataset
-and sizes, epochs, batch size and seed. It round-trips through dicts, JSON and TOML, and
-validates with messages that name the file, the field (``run.toml: solver.lr: …``) or the layer
-and what is wrong. Kinds, bounds and limits come from :mod:`.registry`; each default is stated
-once, in the dataclasses below, and the parser reads them from ``dataclasses.fields``.
+and sizes (or a CSV file), epochs, batch size, seed and stop conditions. It round-trips through
+dicts, JSON and TOML, and validates with messages that name the file, the field (``run.toml:
+solver.lr: …``) or the layer and what is wrong. Kinds, bounds and limits come from
+:mod:`.registry`; each default is stated once, in the dataclasses below, and the parser reads
+them from ``dataclasses.fields``.
 
 Building engine objects from a spec is :mod:`.build`'s job, presets are :mod:`.presets`' and
 file I/O :mod:`.files`'. This module imports no torch: the terminal trainer reads specs and
@@ -14,6 +15,7 @@ presets before torch has loaded.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import tomllib
 import types
@@ -21,12 +23,13 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import tomli_w
 
 from .files import FileError, read_bytes_limited, write_atomic_text
 from .registry import (
+    CLASSES_UNITS,
     DATASETS,
     INITS,
     LAYERS,
@@ -42,6 +45,10 @@ from .registry import (
     layer_kind,
     show,
 )
+from .shape import DataShape, data_shape
+
+MAX_PATH_CHARS = 4096  # a data path in a spec
+MAX_NAME_CHARS = 1000  # a label column's name
 
 
 class SpecError(ValueError):
@@ -62,26 +69,29 @@ class LayerSpec:
     """One layer: ``kind`` names a :data:`~.registry.LAYERS` entry; the other fields are the
     parameters of every kind (``units`` and an optionally stated ``in_features`` for linear,
     checked against the previous layer; ``negative_slope`` for leaky_relu, ``p`` for dropout);
-    a kind reads only its own."""
+    a kind reads only its own. The last Linear may write ``units = "classes"``: one output per
+    class of the run's data, whatever they are."""
 
     kind: str
-    units: int | None = None
+    units: int | str | None = None
     in_features: int | None = None
     negative_slope: float = _layer_default("leaky_relu", "negative_slope")
     p: float = _layer_default("dropout", "p")
 
-    def label(self, in_width: int | None = None) -> str:
-        """Human form: ``Linear 2 → 25``, ``LeakyReLU(0.01)``, ``Dropout(0.5)``, ``ReLU``."""
+    def label(self, in_width: int | None = None, out_width: int | None = None) -> str:
+        """Human form: ``Linear 2 → 25``, ``LeakyReLU(0.01)``, ``Dropout(0.5)``, ``ReLU``.
+        ``out_width`` shows what ``units = "classes"`` comes to (else ``classes``)."""
         kind = LAYERS.get(self.kind)
         if kind is None:
             return str(self.kind)
         if kind.has_weights:
             src = in_width if in_width is not None else self.in_features
-            return f"{kind.title} {src if src is not None else '?'} → {self.units}"
+            out = out_width if self.units == CLASSES_UNITS and out_width is not None else self.units
+            return f"{kind.title} {src if src is not None else '?'} → {out}"
         p = kind.param
         return kind.title if p is None else f"{kind.title}({_fmt(getattr(self, p.name))})"
 
-    def params(self) -> dict[str, Number]:
+    def params(self) -> dict[str, Number | str]:
         """The parameters this layer's kind takes, as set (unset optional ones left out)."""
         kind = LAYERS.get(self.kind)
         if kind is None:
@@ -111,6 +121,9 @@ class LayerSpec:
         values: dict[str, Any] = {}
         for p in kind.params:
             if p.name in raw and raw[p.name] is not None:
+                if p.name == "units" and raw[p.name] == CLASSES_UNITS:
+                    values[p.name] = CLASSES_UNITS
+                    continue
                 values[p.name] = _check(p, raw[p.name], f"{where} ({kind.title}): ")
         return cls(kind=kind.name, **values)
 
@@ -130,13 +143,43 @@ class SolverSpec:
 
 @dataclass
 class DataSpec:
-    """Dataset name, train/test sizes, input noise, and whether inputs are centred to [−1,1]²."""
+    """The data: a generated dataset or a CSV file, and how inputs are prepared.
+
+    Generated (disk, xor, blobs, spirals, moons): ``n_train`` / ``n_test`` points with input
+    ``noise``; blobs and spirals take ``classes`` (k centres, k arms). ``csv``: ``path`` (a
+    relative path in a spec file is relative to that file), ``test_path`` or else a stratified
+    split of ``test_fraction`` of each class, ``label_column`` (a header name, or a 1-based
+    column number, −1 the last; default the last); the file decides the sizes, inputs and
+    classes. ``seed``: the data's own seed (None: the run's; the data are drawn with 2·seed and
+    2·seed + 1, a CSV file split with seed). ``center`` maps the unit square to [−1,1]² (the
+    generated data); ``standardize`` subtracts the training set's mean and divides by its
+    standard deviation, per feature (see :class:`~.shape.InputTransform`).
+    """
 
     name: str = "disk"
     n_train: int = 1000
     n_test: int = 1000
     noise: float = 0.0
     center: bool = False
+    classes: int = N_CLASSES
+    seed: int | None = None
+    path: str | None = None
+    test_path: str | None = None
+    test_fraction: float = 0.2
+    label_column: int | str | None = None
+    standardize: bool = False
+
+
+@dataclass
+class StopSpec:
+    """When a run ends before its last epoch: once the test accuracy reaches ``target_acc`` (in
+    %), or when the test loss has not improved (fallen below its best) for ``patience`` epochs
+    in a row. ``restore_best``: a run that ends by itself (stop condition or last epoch) puts
+    back the weights of its epoch of lowest test loss."""
+
+    target_acc: float | None = None
+    patience: int | None = None
+    restore_best: bool = False
 
 
 @dataclass
@@ -154,15 +197,29 @@ class RunSpec:
     device: str = "cpu"
     name: str = "custom"
     description: str = ""
+    stop: StopSpec = field(default_factory=StopSpec)
 
-    #: The task's shape (points in the plane, two classes): not settings.
-    n_inputs: ClassVar[int] = N_INPUTS
-    n_classes: ClassVar[int] = N_CLASSES
+    # ---- the data's shape (not settings: the data decide it) -----------------------------
+    def shape(self) -> DataShape:
+        """Inputs, classes and sizes of this spec's data (:func:`~.shape.data_shape`)."""
+        return data_shape(self)
+
+    @property
+    def n_inputs(self) -> int:
+        return self.shape().n_inputs
+
+    @property
+    def n_classes(self) -> int:
+        return self.shape().n_classes
 
     # ---- validation -------------------------------------------------------------------
-    def validate(self) -> None:
-        """Raise :class:`SpecError` naming the first thing that is wrong."""
-        self.layer_widths()  # the stack, each layer's parameters, the size limits
+    def validate(self, shape: DataShape | None = None) -> None:
+        """Raise :class:`SpecError` naming the first thing that is wrong.
+
+        The data's shape (inputs, classes, training-set size) is ``shape`` when given (a
+        checkpoint states the shape its model was trained for), else :meth:`shape` (a CSV
+        file is read: :class:`~.table.CSVError`, a SpecError, names what is wrong with it).
+        """
         for table, name in (("", "loss"), ("solver.", "name"), ("", "init"), ("data.", "name")):
             _check_name(f"{table}{name}", self._get(f"{table}{name}"))
         for path, p in SETTINGS.items():
@@ -172,18 +229,59 @@ class RunSpec:
                     raise SpecError(f"{path}: Adam betas must be two numbers, got {show(value)}")
                 for i, b in enumerate(value):
                     _check(p, b, f"{path}[{i}]: ")
-            else:
+            elif value is not None or not _optional(path):
                 _check(p, value, f"{path}: ")
         s = self.solver
         if s.nesterov and s.momentum == 0:
             raise SpecError("solver.nesterov: Nesterov momentum needs momentum > 0")
-        if self.batch_size > self.data.n_train:
+        self._check_data()
+        if shape is None:
+            shape = self.shape()
+        self.layer_widths(shape)  # the stack, each layer's parameters, the size limits
+        if self.batch_size > shape.n_train:
             raise SpecError(
                 f"batch_size: batch size {self.batch_size} is larger than the training set "
-                f"({self.data.n_train})"
+                f"({shape.n_train})"
             )
         if not is_device(self.device):
             raise SpecError(f"device: must be 'cpu', 'cuda' or 'cuda:N', got {show(self.device)}")
+        if not isinstance(self.stop.restore_best, bool):
+            raise SpecError(
+                f"stop.restore_best: must be true or false, got {show(self.stop.restore_best)}"
+            )
+
+    def _check_data(self) -> None:
+        """The data table's fields that depend on each other (no file is read here)."""
+        d = self.data
+        kind = DATASETS[d.name]
+        if not kind.classes and d.classes != N_CLASSES:
+            takes = ", ".join(k for k, v in DATASETS.items() if v.classes)
+            raise SpecError(
+                f"data.classes: the {d.name} dataset has {N_CLASSES} classes; {takes} take "
+                f"classes, got {d.classes}"
+            )
+        for attr in ("path", "test_path"):
+            value = getattr(d, attr)
+            if value is None:
+                continue
+            if not isinstance(value, str) or not value.strip() or len(value) > MAX_PATH_CHARS:
+                raise SpecError(f"data.{attr}: must be the path of a CSV file, got {show(value)}")
+            if not kind.from_file:
+                raise SpecError(
+                    f"data.{attr}: only the csv dataset reads a file (data.name is {d.name!r})"
+                )
+        _check_label_column(d.label_column, "data.label_column: ")
+        if d.label_column is not None and not kind.from_file:
+            raise SpecError("data.label_column: only the csv dataset has a label column")
+        if kind.from_file and not d.path:
+            raise SpecError("data.path: a csv dataset needs the path of a CSV file")
+        if kind.from_file and d.center:
+            raise SpecError(
+                "data.center: centring maps the unit square of the generated datasets; for a "
+                "CSV file use standardize"
+            )
+        if d.center and d.standardize:
+            raise SpecError("data.standardize: choose center or standardize, not both")
 
     def _get(self, path: str) -> Any:
         value: Any = self
@@ -191,13 +289,14 @@ class RunSpec:
             value = getattr(value, part)
         return value
 
-    def layer_widths(self) -> list[tuple[int, int]]:
+    def layer_widths(self, shape: DataShape | None = None) -> list[tuple[int, int]]:
         """(in, out) width of every layer, checking the stack as it goes.
 
-        Linear input widths are inferred from the previous layer (the dataset's 2 inputs for
-        the first); a stated ``in_features`` that disagrees is an error naming the layer, and
-        the last Linear must produce one output per class. The stack's length and parameter
-        count are held to :data:`~.registry.LIMITS`.
+        Linear input widths are inferred from the previous layer (the data's inputs for the
+        first); a stated ``in_features`` that disagrees is an error naming the layer, and the
+        last Linear must produce one output per class (``units = "classes"`` does). The
+        stack's length and parameter count are held to :data:`~.registry.LIMITS`. ``shape``:
+        the data's (default :meth:`shape`).
         """
         if not self.layers:
             raise SpecError("the layer stack is empty: add at least one Linear layer")
@@ -205,10 +304,16 @@ class RunSpec:
             raise SpecError(
                 f"the stack has {len(self.layers)} layers; the limit is {LIMITS.max_layers}"
             )
-        width = self.n_inputs
+        if shape is None:
+            shape = self.shape()
+        n_classes = shape.n_classes
+        width = shape.n_inputs
         widths: list[tuple[int, int]] = []
         last_linear = None
         total = 0
+        linears = [
+            i for i, x in enumerate(self.layers) if x.kind in LAYERS and LAYERS[x.kind].has_weights
+        ]
         for i, layer in enumerate(self.layers):
             kind = LAYERS.get(layer.kind)
             if kind is None:
@@ -216,16 +321,23 @@ class RunSpec:
                     f"layer {i + 1}: unknown layer type {show(layer.kind)}; "
                     f"choose one of {', '.join(LAYERS)}"
                 )
-            where = f"layer {i + 1} ({layer.label(width)}): "
+            where = f"layer {i + 1} ({layer.label(width, n_classes)}): "
             for p in kind.params:
                 value = getattr(layer, p.name)
                 if value is None and not p.editable:
                     continue  # optional and unset (in_features)
                 if value is None:
                     raise SpecError(f"{where}{p.label} must be set")
+                if p.name == "units" and value == CLASSES_UNITS:
+                    if i != linears[-1]:
+                        raise SpecError(
+                            f'{where}units = "classes" is for the last Linear (one output per '
+                            "class); give this one a number"
+                        )
+                    continue
                 _check(p, value, where)
             if kind.has_weights:
-                units = typing.cast(int, layer.units)
+                units = n_classes if layer.units == CLASSES_UNITS else typing.cast(int, layer.units)
                 if layer.in_features is not None and layer.in_features != width:
                     raise SpecError(
                         f"layer {i + 1} (Linear({layer.in_features}, {units})) expects "
@@ -243,31 +355,44 @@ class RunSpec:
                 f"the network has {total:,} parameters; the limit is {LIMITS.max_params:,}"
             )
         if last_linear is None:
-            raise SpecError("the stack has no Linear layer: add one that outputs 2 classes")
-        if width != self.n_classes:
+            raise SpecError(
+                f"the stack has no Linear layer: add one that outputs {n_classes} classes"
+            )
+        if width != n_classes:
             raise SpecError(
                 f"the last Linear (layer {last_linear + 1}) outputs {width} values, but the "
-                f"task has {self.n_classes} classes: set its units to {self.n_classes}"
+                f"data have {n_classes} classes: it must output one value per class (set its "
+                f'units to {n_classes}, or to "classes")'
             )
         return widths
 
-    def param_counts(self) -> list[int]:
+    def param_counts(self, shape: DataShape | None = None) -> list[int]:
         """Parameters per layer (weights + biases of each Linear, 0 otherwise), inferred widths
-        (no validation: the trainer shows counts for a stack still being edited)."""
+        (no validation: the trainer shows counts for a stack still being edited; data that
+        cannot be read count as 2 inputs and 2 classes)."""
+        if shape is None:
+            try:
+                shape = self.shape()
+            except SpecError:
+                shape = None
+        width = shape.n_inputs if shape is not None else N_INPUTS
+        n_classes = shape.n_classes if shape is not None else N_CLASSES
         counts = []
-        width = self.n_inputs
         for layer in self.layers:
             kind = LAYERS.get(layer.kind)
-            if kind is not None and kind.has_weights and isinstance(layer.units, int):
-                counts.append(width * layer.units + layer.units)
-                width = layer.units
+            units = n_classes if layer.units == CLASSES_UNITS else layer.units
+            if kind is not None and kind.has_weights and isinstance(units, int):
+                counts.append(width * units + units)
+                width = units
             else:
                 counts.append(0)
         return counts
 
     # ---- serialisation -----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """Plain values (lists for tuples); scalars first, then the solver, data and layers."""
+        """Plain values (lists for tuples); scalars first, then the solver, data, stop and
+        layers tables. An optional setting left unset (None: no data seed, no CSV path, no stop
+        condition) is left out, as TOML has no null: the dict is TOML as it is."""
         out: dict[str, Any] = {"name": self.name, "description": self.description}
         tables: dict[str, Any] = {}
         for f in dataclasses.fields(self):
@@ -276,18 +401,33 @@ class RunSpec:
                 tables["layers"] = [layer.to_dict() for layer in value]
             elif dataclasses.is_dataclass(value):
                 tables[f.name] = {
-                    g.name: _plain(getattr(value, g.name)) for g in dataclasses.fields(value)
+                    g.name: _plain(getattr(value, g.name))
+                    for g in dataclasses.fields(value)
+                    if getattr(value, g.name) is not None
                 }
             elif f.name not in out:
                 out[f.name] = value
-        return out | {k: tables[k] for k in ("solver", "data", "layers")}
+        return out | {k: tables[k] for k in ("solver", "data", "stop", "layers")}
 
     @classmethod
-    def from_dict(cls, raw: object, source: str = "spec") -> RunSpec:
-        """Parse and validate; errors name ``source`` and the field (``source: solver.lr: …``)."""
+    def from_dict(
+        cls,
+        raw: object,
+        source: str = "spec",
+        *,
+        base: str | Path | None = None,
+        shape: DataShape | None = None,
+    ) -> RunSpec:
+        """Parse and validate; errors name ``source`` and the field (``source: solver.lr: …``).
+
+        ``base``: the folder relative data paths are relative to (a spec file's own folder);
+        they are stored joined to it. ``shape``: validate against this data shape instead of
+        reading the data (a checkpoint's stored shape).
+        """
         try:
             if not isinstance(raw, dict):
                 raise SpecError(f"expected a table of settings, got {show(raw)}")
+            raw = _resolve_paths(raw, base)
             if not isinstance(raw.get("layers"), list):
                 raise SpecError("'layers' must be a list of layer tables")
             if len(raw["layers"]) > LIMITS.max_layers:
@@ -295,35 +435,47 @@ class RunSpec:
                     f"the stack has {len(raw['layers'])} layers; the limit is {LIMITS.max_layers}"
                 )
             spec: RunSpec = _from_table(cls, raw, "")
-            spec.validate()
+            spec.validate(shape)
         except SpecError as e:
+            if _names_a_file(e):  # a data file's error names that file (and line, column)
+                raise
             raise SpecError(f"{source}: {e}") from None
         return spec
 
     @classmethod
-    def from_toml(cls, text: str, source: str = "spec") -> RunSpec:
+    def from_toml(
+        cls, text: str, source: str = "spec", *, base: str | Path | None = None
+    ) -> RunSpec:
         try:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:
             raise SpecError(f"{source}: not valid TOML ({e})") from None
         except RecursionError:
             raise SpecError(f"{source}: not a run spec (nested too deeply)") from None
-        return cls.from_dict(raw, source)
+        return cls.from_dict(raw, source, base=base)
 
     @classmethod
-    def from_json(cls, text: str | bytes, source: str = "spec") -> RunSpec:
+    def from_json(
+        cls,
+        text: str | bytes,
+        source: str = "spec",
+        *,
+        base: str | Path | None = None,
+        shape: DataShape | None = None,
+    ) -> RunSpec:
         try:
             raw = json.loads(text)
         except json.JSONDecodeError as e:
             raise SpecError(f"{source}: not valid JSON ({e})") from None
         except RecursionError:
             raise SpecError(f"{source}: not a run spec (nested too deeply)") from None
-        return cls.from_dict(raw, source)
+        return cls.from_dict(raw, source, base=base, shape=shape)
 
     @classmethod
     def load(cls, path: str | Path) -> RunSpec:
         """Read a TOML (or JSON, by the ``.json`` suffix) spec file: a regular file of at most
-        :data:`~.registry.LIMITS` ``.max_spec_bytes``."""
+        :data:`~.registry.LIMITS` ``.max_spec_bytes``. Relative data paths in it are relative
+        to the file's folder."""
         path = Path(path)
         try:
             data = read_bytes_limited(path, LIMITS.max_spec_bytes, "run spec")
@@ -332,9 +484,10 @@ class RunSpec:
             raise SpecError(str(e)) from None
         except UnicodeDecodeError:
             raise SpecError(f"{path}: not a UTF-8 text file") from None
+        base = path.expanduser().absolute().parent
         if path.suffix.lower() == ".json":
-            return cls.from_json(text, str(path))
-        return cls.from_toml(text, str(path))
+            return cls.from_json(text, str(path), base=base)
+        return cls.from_toml(text, str(path), base=base)
 
     def to_toml(self) -> str:
         """TOML text that :meth:`from_toml` reads back to an equal spec."""
@@ -354,6 +507,54 @@ class RunSpec:
 # ---- parsing, driven by the dataclasses' fields ------------------------------------------------
 def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
+
+
+@functools.cache
+def _optional(path: str) -> bool:
+    """Whether the spec field at ``path`` may be None (its annotation says ``| None``)."""
+    *tables, name = path.split(".")
+    cls: Any = RunSpec
+    for t in tables:
+        cls = typing.get_type_hints(cls)[t]
+    return type(None) in typing.get_args(typing.get_type_hints(cls)[name])
+
+
+def _names_a_file(e: SpecError) -> bool:
+    from .table import CSVError
+
+    return isinstance(e, CSVError)
+
+
+def _resolve_paths(raw: dict[Any, Any], base: str | Path | None) -> dict[Any, Any]:
+    """``raw`` with relative ``data.path`` / ``data.test_path`` joined to ``base``."""
+    data = raw.get("data")
+    if base is None or not isinstance(data, dict):
+        return raw
+    data = dict(data)
+    for key in ("path", "test_path"):
+        value = data.get(key)
+        if isinstance(value, str) and value.strip():
+            p = Path(value).expanduser()
+            if not p.is_absolute():
+                data[key] = str(Path(base) / p)
+    return {**raw, "data": data}
+
+
+def _check_label_column(value: object, where: str) -> int | str | None:
+    """A label column: None (the last), a 1-based column number (negative from the end) or a
+    header name."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value == 0 or abs(value) > LIMITS.max_features + 1:
+            raise SpecError(
+                f"{where}a column number counts from 1 (−1 is the last) and is at most "
+                f"{LIMITS.max_features + 1}, got {show(value)}"
+            )
+        return value
+    if isinstance(value, str) and value.strip() and len(value) <= MAX_NAME_CHARS:
+        return value
+    raise SpecError(f"{where}must be a column name or a 1-based column number, got {show(value)}")
 
 
 def _check(p: ParamSpec, value: object, where: str) -> Number:
@@ -394,9 +595,13 @@ def _from_table(cls: type[Any], raw: object, prefix: str) -> Any:
 
 def _convert(value: object, tp: Any, path: str) -> Any:
     """``value`` read as the type ``tp`` (the field's annotation) at ``path``."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if value is None and origin in (types.UnionType, typing.Union) and type(None) in args:
+        return None  # an optional setting left unset (JSON null)
+    if path == "data.label_column":
+        return _check_label_column(value, f"{path}: ")
     if path in SETTINGS and path != "solver.betas":
         return _check(SETTINGS[path], value, f"{path}: ")
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
     if tp is bool:
         if not isinstance(value, bool):
             raise SpecError(f"{path}: must be true or false, got {show(value)}")

@@ -12,6 +12,10 @@ value and never a gradient.
 
 The functions below take any leading axes before the rows (axis −2), so the replica trainer
 (:mod:`.replicas`) runs the very same steps on stacked replicas.
+
+A run may also end by itself before its last epoch (the spec's ``[stop]``: a target test
+accuracy, or no improvement of the test loss for ``patience`` epochs), and may record each
+Linear layer's health every epoch (:mod:`.layer_stats`, only when asked).
 """
 
 from __future__ import annotations
@@ -20,22 +24,36 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import Tensor
 
-from .build import build_data, build_loss, build_model, build_optimizer
-from .data import Dataset, centre_inputs
+from . import analysis
+from .build import (
+    build_loss,
+    build_model,
+    build_optimizer,
+    build_raw_data,
+    build_transform,
+    prepare,
+)
+from .data import Dataset
+from .layer_stats import LayerStats, LayerStatsRecorder
 from .layers import Linear
 from .losses import Loss
 from .module import Sequential
 from .optim import Optimizer
-from .spec import RunSpec
+from .shape import DataShape, InputTransform
+from .spec import RunSpec, StopSpec
+from .table import data_seed
 
 StopCheck = Callable[[], bool]
+Forward = Callable[[Tensor], Tensor]
+JSONValue = int | float | str | None | list[dict[str, int | float | str | None]]
 
 # The work of a chunk of rows, in multiply-adds: a batch (or an evaluation) bigger than this
 # goes through the model in chunks (:func:`chunk_rows`), and a stop request waits at most for
@@ -69,6 +87,9 @@ class EpochSummary:
 
     A metric is None when it was not evaluated: a stop skips the evaluation. ``status`` is
     RUNNING while epochs remain, then FINISHED, STOPPED or DIVERGED (``message`` says when).
+    FINISHED means the run ended by itself: its last epoch, or a stop condition of the spec,
+    which ``message`` names (``reached the target test accuracy …``, ``early stop: …``).
+    ``layer_stats``: each Linear layer's health this epoch, when asked for (else None).
     """
 
     epoch: int
@@ -81,20 +102,26 @@ class EpochSummary:
     samples_per_s: float
     status: Status = Status.RUNNING
     message: str = ""
+    layer_stats: tuple[LayerStats, ...] | None = None
 
-    def to_dict(self) -> dict[str, int | float | str | None]:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def to_json_dict(self) -> dict[str, int | float | str | None]:
+    def to_json_dict(self) -> dict[str, JSONValue]:
         """The fields as strict-JSON values: a NaN or infinite number becomes None (null);
-        ``status`` and ``message`` say why. ``json.dumps(d, allow_nan=False)`` accepts it."""
-        out: dict[str, int | float | str | None] = {}
+        ``status`` and ``message`` say why; ``layer_stats`` is a list of objects, left out when
+        it was not asked for. ``json.dumps(d, allow_nan=False)`` accepts it."""
+        out: dict[str, JSONValue] = {}
         for f in fields(self):
             value = getattr(self, f.name)
+            if value is None and f.name == "layer_stats":
+                continue
             if isinstance(value, float):
                 value = value + 0.0 if math.isfinite(value) else None  # + 0.0: never −0.0
             elif isinstance(value, Status):
                 value = value.value
+            elif isinstance(value, tuple):
+                value = [s.to_json_dict() for s in value]
             out[f.name] = value
         return out
 
@@ -191,10 +218,12 @@ def evaluate_batches(
     labels: Tensor,
     chunk: int,
     should_stop: StopCheck | None = None,
+    forward: Forward | None = None,
 ) -> tuple[Tensor, Tensor] | None:
     """Mean loss and number of correct (argmax) predictions of ``model`` on (X, labels), in
     eval mode, ``chunk`` rows at a time; None if ``should_stop`` (polled before every chunk)
-    says stop. No gradient is computed.
+    says stop. No gradient is computed. ``forward``: the forward pass to use (default
+    ``model.forward``; the layer-health watch looks at each layer on the way).
 
     With leading replica axes both results have them too (one loss and count per replica). The
     mean over chunks is Σ_c (n_c / n) L_c, in float64; with one chunk it is L itself.
@@ -204,12 +233,13 @@ def evaluate_batches(
         raise ValueError("cannot evaluate on an empty dataset")
     total: Tensor | None = None
     correct: Tensor | None = None
+    run_forward = model.forward if forward is None else forward
     model.eval()
     try:
         for xc, lc in zip(torch.split(x, chunk, -2), torch.split(labels, chunk, -1), strict=True):
             if should_stop is not None and should_stop():
                 return None
-            out = model.forward(xc)
+            out = run_forward(xc)
             value = loss.compute(out, loss.encode(lc, out.shape[-1], out.dtype))
             share = value.double() * (lc.shape[-1] / n)
             hits = (out.argmax(dim=-1) == lc).sum(dim=-1)
@@ -283,7 +313,9 @@ class Trainer:
     """Mini-batch training of ``model`` on ``train``, evaluated on ``test`` after each epoch.
 
     The training set is reshuffled every epoch with a generator seeded from ``seed``, so the
-    same seed gives the same numbers.
+    same seed gives the same numbers. ``stop``: the conditions that end a run before its last
+    epoch (see :class:`~.spec.StopSpec`); ``layer_stats``: record each Linear layer's health
+    every epoch (:mod:`.layer_stats`) in the summaries.
     """
 
     def __init__(
@@ -295,6 +327,8 @@ class Trainer:
         test: Dataset,
         batch_size: int,
         seed: int = 0,
+        stop: StopSpec | None = None,
+        layer_stats: bool = False,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch size must be ≥ 1, got {batch_size}")
@@ -305,6 +339,16 @@ class Trainer:
         self.shuffle = Shuffle([self.generator])
         self.epoch = 0
         self.chunk = chunk_rows(model)
+        self.stop = stop if stop is not None else StopSpec()
+        self.stats = LayerStatsRecorder(model) if layer_stats else None
+        self.best: EpochSummary | None = None  # the evaluated epoch of lowest test loss
+        self.restored: int | None = None  # the epoch whose weights were put back, if any
+        self._since_best = 0
+        self._best_weights: list[Tensor] = []
+
+    def reset_stop_state(self) -> None:
+        """Forget the best epoch (a reset starts the count again)."""
+        self.best, self.restored, self._since_best = None, None, 0
 
     def train_epoch(self, should_stop: StopCheck | None = None) -> int:
         """One pass over the shuffled training set; returns the samples trained on (all of
@@ -324,8 +368,11 @@ class Trainer:
         assert result is not None  # only a should_stop can interrupt it
         return result
 
-    def _evaluate(self, data: Dataset, should_stop: StopCheck | None) -> tuple[float, float] | None:
-        result = evaluate_batches(self.model, self.loss, data.x, data.y, self.chunk, should_stop)
+    def _evaluate(
+        self, data: Dataset, should_stop: StopCheck | None, forward: Forward | None = None
+    ) -> tuple[float, float] | None:
+        model, loss, chunk = self.model, self.loss, self.chunk
+        result = evaluate_batches(model, loss, data.x, data.y, chunk, should_stop, forward)
         if result is None:
             return None
         value, correct = result
@@ -338,13 +385,17 @@ class Trainer:
 
         Summaries count against ``total`` epochs (default: those done plus ``epochs``); the
         one that reaches it says FINISHED. A run that stops early ends STOPPED (not evaluated:
-        its metrics are None) or DIVERGED.
+        its metrics are None) or DIVERGED; one that meets a stop condition ends FINISHED, with
+        a message that says which.
         """
         for name, data in (("training", self.train_data), ("test", self.test_data)):
             if len(data) == 0:
                 raise ValueError(f"the {name} set is empty: there is nothing to train on")
         last = self.epoch + epochs if total is None else total
+        stats = self.stats
         for i in range(epochs):
+            if stats is not None:
+                stats.begin_epoch()
             t0 = time.perf_counter()
             done = self.train_epoch(should_stop)
             seconds = time.perf_counter() - t0
@@ -353,10 +404,12 @@ class Trainer:
             test: tuple[float, float] | None = None
             if completed:
                 self.epoch += 1
-                train = self._evaluate(self.train_data, should_stop)
+                watch = stats.watch.forward if stats is not None else None
+                train = self._evaluate(self.train_data, should_stop, watch)
                 test = self._evaluate(self.test_data, should_stop) if train else None
                 if test is None:
                     train = None  # a stop during the evaluation: none of it counts
+            layer_stats = stats.end_epoch() if stats is not None and test is not None else None
             status, message = Status.RUNNING, ""
             if not completed:
                 status, message = Status.STOPPED, f"stopped during epoch {self.epoch + 1}"
@@ -366,9 +419,7 @@ class Trainer:
             elif not math.isfinite(train[0]):
                 status = Status.DIVERGED
                 message = f"loss became {train[0]} in epoch {self.epoch}: lower the learning rate"
-            elif self.epoch >= last:
-                status = Status.FINISHED
-            yield EpochSummary(
+            summary = EpochSummary(
                 epoch=self.epoch,
                 epochs=last,
                 train_loss=train[0] if train else None,
@@ -379,9 +430,60 @@ class Trainer:
                 samples_per_s=done / seconds if seconds > 0 else 0.0,
                 status=status,
                 message=message,
+                layer_stats=layer_stats,
             )
-            if status != Status.RUNNING or i == epochs - 1:
+            if status == Status.RUNNING:
+                summary = self._check_stop(summary, last)
+            yield summary
+            if summary.status != Status.RUNNING or i == epochs - 1:
                 return
+
+    def _check_stop(self, summary: EpochSummary, last: int) -> EpochSummary:
+        """An evaluated epoch against the stop conditions and the last epoch: the summary as
+        it is (RUNNING), or FINISHED with the reason; the best weights put back if asked."""
+        stop, loss, acc = self.stop, summary.test_loss, summary.test_acc
+        assert loss is not None and acc is not None
+        best = self.best.test_loss if self.best is not None else None
+        if best is None or loss < best or (math.isnan(best) and not math.isnan(loss)):
+            self.best, self._since_best = summary, 0
+            if stop.restore_best:
+                self._keep_best_weights()
+        else:
+            self._since_best += 1
+        message = ""
+        restore = False
+        if stop.target_acc is not None and acc >= stop.target_acc:
+            message = (
+                f"reached the target test accuracy: {acc:.1f} % ≥ {stop.target_acc:g} % "
+                f"at epoch {summary.epoch}"
+            )
+        elif stop.patience is not None and self._since_best >= stop.patience:
+            assert self.best is not None and self.best.test_loss is not None
+            message = (
+                f"early stop: the test loss has not improved for {stop.patience} epochs "
+                f"(best {self.best.test_loss:.4g} at epoch {self.best.epoch})"
+            )
+            restore = stop.restore_best
+        elif self.epoch >= last:
+            restore = stop.restore_best
+        else:
+            return summary
+        if restore and self.best is not None and self.best.epoch != summary.epoch:
+            self._restore_best_weights()
+            note = f"restored the weights of epoch {self.best.epoch} (lowest test loss)"
+            message = f"{message}; {note}" if message else note
+        return replace(summary, status=Status.FINISHED, message=message)
+
+    def _keep_best_weights(self) -> None:
+        params = [p for p, _ in self.model.param()]
+        if not self._best_weights:
+            self._best_weights = [torch.empty_like(p) for p in params]
+        torch._foreach_copy_(self._best_weights, params)
+
+    def _restore_best_weights(self) -> None:
+        assert self.best is not None
+        torch._foreach_copy_([p for p, _ in self.model.param()], self._best_weights)
+        self.restored = self.best.epoch
 
 
 def _output_width(model: Sequential, x: Tensor) -> int:
@@ -395,14 +497,26 @@ class Run:
     """A training run built from a :class:`RunSpec`: model, loss, solver, data and trainer.
 
     What the CLI and the terminal trainer hold on to: it can train for more epochs, change the
-    learning rate mid-run, re-initialise the weights, and predict over a grid.
+    learning rate mid-run, re-initialise the weights, draw new data, and look inside the model
+    (class probabilities, a layer's activations, the confusion matrix, all for raw inputs).
+
+    ``train_data`` and ``test_data`` are the sets as the model sees them (through
+    ``transform``, the run's :class:`~.shape.InputTransform`); ``shape`` says how many inputs
+    and classes they have and what they are called. ``layer_stats=True`` records each Linear
+    layer's health in every epoch's summary (:mod:`.layer_stats`).
     """
 
-    def __init__(self, spec: RunSpec) -> None:
+    def __init__(self, spec: RunSpec, layer_stats: bool = False) -> None:
         spec.validate()
         self.spec = spec
-        self.train_data, self.test_data = build_data(spec)
-        self.model = build_model(spec)
+        self.shape: DataShape = spec.shape()
+        raw_train, raw_test = build_raw_data(spec)
+        self.transform: InputTransform = build_transform(spec, raw_train)
+        self.summary = analysis.summarize(spec, raw_train, raw_test)
+        self.train_data = prepare(raw_train, self.transform, spec.device)
+        self.test_data = prepare(raw_test, self.transform, spec.device)
+        del raw_train, raw_test
+        self.model = build_model(spec, shape=self.shape)
         self.loss = build_loss(spec)
         self.optimizer = build_optimizer(spec, self.model.param())
         self.trainer = Trainer(
@@ -413,20 +527,28 @@ class Run:
             self.test_data,
             spec.batch_size,
             spec.seed,
+            stop=spec.stop,
+            layer_stats=layer_stats,
         )
 
     @classmethod
-    def from_spec(cls, spec: RunSpec) -> Run:
-        return cls(spec)
+    def from_spec(cls, spec: RunSpec, layer_stats: bool = False) -> Run:
+        return cls(spec, layer_stats=layer_stats)
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path) -> Run:
+    def from_checkpoint(cls, path: str | Path, layer_stats: bool = False) -> Run:
         """The run a checkpoint describes, its model holding the saved weights, at the epoch
-        the checkpoint reached (the solver starts fresh)."""
-        from .checkpoint import read_checkpoint
+        the checkpoint reached (the solver starts fresh). Its data are read again (a CSV
+        file must still be there); their classes must be the checkpoint's."""
+        from .checkpoint import CheckpointError, read_checkpoint
 
         model, info = read_checkpoint(path)
-        run = cls(info.spec)
+        run = cls(info.spec, layer_stats=layer_stats)
+        if run.shape.class_names != info.shape.class_names:
+            raise CheckpointError(
+                f"{path}: the model's classes ({', '.join(info.shape.class_names)}) are not "
+                f"those of its data now ({', '.join(run.shape.class_names)})"
+            )
         for (dst, _), (src, _) in zip(run.model.param(), model.param(), strict=True):
             dst.copy_(src)
         run.trainer.epoch = info.epoch
@@ -455,7 +577,8 @@ class Run:
         self.optimizer.lr = float(lr)
 
     def reset(self) -> None:
-        """Fresh weights and dropout masks from the seed, cleared solver state, epoch 0."""
+        """Fresh weights and dropout masks from the seed, cleared solver state, epoch 0 (the
+        data stay as they are)."""
         g = torch.Generator().manual_seed(self.spec.seed)
         for m in self.model:
             reset = getattr(m, "reset_parameters", None)
@@ -469,19 +592,77 @@ class Run:
         self.trainer.shuffle.wait()  # a draw abandoned by a stop must not race the reseed
         self.trainer.generator.manual_seed(self.spec.seed)
         self.trainer.epoch = 0
+        self.trainer.reset_stop_state()
+
+    def new_data(self, seed: int | None = None) -> int:
+        """Draw the data again with another data seed (``seed``, else the current one + 1),
+        leaving the model, the solver and the epoch as they are; returns the new data seed,
+        which the spec now holds (``spec.data.seed``). A CSV run gets a new split (with a test
+        file, the same data). A standardised run's statistics follow its new training set."""
+        new = data_seed(self.spec) + 1 if seed is None else seed
+        spec = self.spec.replace(data=replace(self.spec.data, seed=new))
+        spec.validate(self.shape)  # the seed's bounds; the shape stays what the model has
+        raw_train, raw_test = build_raw_data(spec)
+        transform = build_transform(spec, raw_train)
+        self.summary = analysis.summarize(spec, raw_train, raw_test)
+        self.train_data = prepare(raw_train, transform, spec.device)
+        self.test_data = prepare(raw_test, transform, spec.device)
+        self.spec, self.transform = spec, transform
+        self.trainer.shuffle.wait()
+        self.trainer.train_data, self.trainer.test_data = self.train_data, self.test_data
+        self.trainer.reset_stop_state()
+        return new
+
+    # ---- looking inside -----------------------------------------------------------------------
+    def class_probabilities(self, x: Tensor) -> Tensor:
+        """P(class j | x), (n, k), for raw inputs ``x`` (n, d) put through the run's input
+        transform (:func:`~.analysis.class_probabilities`)."""
+        return analysis.class_probabilities(self.model, self.transform, x)
+
+    def predict(self, x: Tensor) -> Tensor:
+        """The predicted class index (argmax) for raw inputs ``x`` (n, d)."""
+        return analysis.outputs(self.model, self.transform, x).argmax(dim=-1)
 
     def predict_proba(self, x: Tensor) -> Tensor:
-        """P(class 1) for raw inputs in the unit square (centred first if the spec says so).
+        """P(class 1) for raw inputs (the unit square for the generated datasets): the
+        two-class shortcut of :meth:`class_probabilities`."""
+        return self.class_probabilities(x)[:, 1]
 
-        Softmax of the outputs for any loss: for MSE-trained outputs it is a monotone read of
-        the same argmax decision.
-        """
-        if self.spec.data.center:
-            x = centre_inputs(x)
-        self.model.eval()
-        out = self.model.forward(x.to(self.train_data.x.device, torch.float32))
-        self.model.train()
-        return torch.softmax(out, dim=1)[:, 1].cpu()
+    def activations(self, x: Tensor, layer: int) -> Tensor:
+        """The output of the module at position ``layer`` for raw inputs ``x`` (the neurons
+        view; :func:`~.analysis.activations`)."""
+        return analysis.activations(self.model, self.transform, x, layer)
+
+    def confusion_matrix(self, data: Dataset | None = None) -> Tensor:
+        """k × k counts, true class by row, predicted by column, on ``data`` as the model sees
+        it (default: the test set)."""
+        data = self.test_data if data is None else data
+        return analysis.confusion_matrix(self.model, data, self.shape.n_classes)
+
+    def preview(self) -> analysis.DataPreview:
+        """The run's data as drawn or read (raw), before training or after a reset."""
+        return analysis.preview_data(self.spec)
+
+    def plane(self, features: tuple[int, int] = (0, 1), grid: int = 48) -> analysis.InputPlane:
+        """A grid × grid lattice of raw inputs over two features, the others held at their
+        training mean (:class:`~.analysis.InputPlane`)."""
+        s = self.summary
+        i, j = features
+        for k in (i, j):
+            if not 0 <= k < self.shape.n_inputs:
+                raise ValueError(f"feature {k} is not one of the {self.shape.n_inputs} inputs")
+        x_range, y_range = (s.low[i], s.high[i]), (s.low[j], s.high[j])
+        return analysis.plane_inputs(s.mean, features, x_range, y_range, grid)
+
+    def save(self, path: str | Path) -> None:
+        """A checkpoint of the model now, with its spec, epoch, data shape and input
+        transform (:func:`~.checkpoint.save_checkpoint`)."""
+        from .checkpoint import save_checkpoint
+
+        save_checkpoint(
+            path, self.model, self.spec, epoch=self.epoch, shape=self.shape,
+            transform=self.transform,
+        )  # fmt: skip
 
 
 def train_spec(spec: RunSpec, should_stop: StopCheck | None = None) -> Iterator[EpochSummary]:

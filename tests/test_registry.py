@@ -19,6 +19,7 @@ from miniframe.engine.build import build_model
 from miniframe.engine.module import Module
 from miniframe.engine.registry import (
     DATASETS,
+    GENERATED_DATASETS,
     INITS,
     LAYER_PARAMS,
     LAYERS,
@@ -69,8 +70,8 @@ def test_losses_solvers_inits_datasets_exist_in_the_engine_and_torch():
                     getattr(torch.optim, solver.torch_class)):  # fmt: skip
             assert set(solver.settings) <= set(inspect.signature(cls).parameters), cls
         assert set(solver.settings) <= {f.name for f in dataclasses.fields(SolverSpec)}
-    for dataset in DATASETS.values():
-        assert callable(getattr(engine_data, dataset.builder))
+    for dataset in DATASETS.values():  # a dataset read from a file has no generator
+        assert dataset.from_file or callable(getattr(engine_data, dataset.builder))
     for init in INITS:  # every registered init draws weights
         assert engine_layers.Linear(2, 3, init=init).weight.isfinite().all()
 
@@ -125,7 +126,8 @@ def test_cli_choices_are_the_registry():
     assert list(train["solver"].choices) == list(SOLVERS)
     assert list(train["init"].choices) == list(INITS)
     assert list(train["dataset"].choices) == list(DATASETS)
-    assert list(cli_actions("evaluate")["dataset"].choices) == list(DATASETS)
+    # evaluate draws a fresh test set: of a generated dataset (a file is --data)
+    assert list(cli_actions("evaluate")["dataset"].choices) == list(GENERATED_DATASETS)
 
 
 @pytest.mark.parametrize(
@@ -166,7 +168,8 @@ def test_trainer_menus_are_the_registry():
                                       for k, v in LAYERS.items()}  # fmt: skip
     assert [v for _, v in model.LOSS_CHOICES] == list(LOSSES)
     assert [v for _, v in model.INIT_CHOICES] == list(INITS)
-    assert [v for _, v in model.DATASET_CHOICES] == list(DATASETS)
+    # the trainer's data picker (files) comes with its CSV support; its menu: generated data
+    assert [v for _, v in model.DATASET_CHOICES] == list(GENERATED_DATASETS)
     assert set(SOLVERS) <= {v for _, v in model.SOLVER_CHOICES}
     for kind in LAYERS.values():
         assert model.kind_title(kind.name) == kind.title

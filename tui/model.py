@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from miniframe.engine import (
+    CLASSES_UNITS,
     DATASETS,
     INITS,
     LAYERS,
@@ -45,15 +46,19 @@ class LayerRow:
     params: int
 
 
-def layer_rows(layers: Sequence[LayerSpec], n_inputs: int = N_INPUTS) -> list[LayerRow]:
-    """Label (``Linear 2 → 25``, ``ReLU``) and parameter count per layer, widths inferred."""
+def layer_rows(
+    layers: Sequence[LayerSpec], n_inputs: int = N_INPUTS, n_classes: int = N_CLASSES
+) -> list[LayerRow]:
+    """Label (``Linear 2 → 25``, ``ReLU``) and parameter count per layer, widths inferred
+    (``units = "classes"`` is ``n_classes``)."""
     rows = []
     width = n_inputs
     for layer in layers:
         kind = LAYERS.get(layer.kind)
-        if kind and kind.has_weights and isinstance(layer.units, int) and layer.units > 0:
-            rows.append(LayerRow(layer.label(width), width * layer.units + layer.units))
-            width = layer.units
+        units = n_classes if layer.units == CLASSES_UNITS else layer.units
+        if kind and kind.has_weights and isinstance(units, int) and units > 0:
+            rows.append(LayerRow(layer.label(width, units), width * units + units))
+            width = units
         else:
             rows.append(LayerRow(layer.label(width), 0))
     return rows
@@ -119,7 +124,8 @@ def _solver_choices() -> list[tuple[str, str]]:
 SOLVER_CHOICES = _solver_choices()
 LOSS_CHOICES = [(k.title, k.name) for k in LOSSES.values()]
 INIT_CHOICES = [(k.title, k.name) for k in INITS.values()]
-DATASET_CHOICES = [(k.title, k.name) for k in DATASETS.values()]
+# Generated data only: picking a CSV file is a path, not a menu entry.
+DATASET_CHOICES = [(k.title, k.name) for k in DATASETS.values() if not k.from_file]
 
 #: Text settings: field id -> (label, parser). Order is the on-screen order.
 _FIELD_PATHS = {

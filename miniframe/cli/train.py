@@ -21,7 +21,7 @@ from .output import epoch_record, json_line
 from .spec_args import add_spec_arguments, describe, spec_from_args
 
 if TYPE_CHECKING:
-    from miniframe.engine import Run, RunSpec
+    from miniframe.engine import LayerStats, Run, RunSpec
     from miniframe.runs import RunRecorder
 
 COMMAND = "train"
@@ -39,6 +39,12 @@ def add_arguments(t: argparse.ArgumentParser) -> None:
     )
     t.add_argument("--json", action="store_true", help="one strict-JSON object per epoch")
     t.add_argument(
+        "--layer-stats",
+        action="store_true",
+        help="each Linear layer's health per epoch (norms, update ratio, dead ReLUs): in --json, "
+        "and under the printed epochs",
+    )
+    t.add_argument(
         "--every", type=number(OPTIONS["every"]), default=10, help="print every N epochs"
     )
     t.add_argument(
@@ -55,6 +61,14 @@ def _metric(value: float | None, fmt: str) -> str:
     return "–" if value is None else format(value + 0.0, fmt)  # + 0.0: never "-0.0000"
 
 
+def _layer_line(s: LayerStats) -> str:
+    dead = "" if s.dead_fraction is None else f"  dead {100 * s.dead_fraction:.0f} %"
+    return (
+        f"{s.title}: |W| {s.weight_norm:.4g}  |dW| {s.grad_norm:.3g}  "
+        f"update/|W| {s.update_ratio:.2e}{dead}"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
     if args.save is not None:
@@ -66,15 +80,13 @@ def run(args: argparse.Namespace) -> int:
     if spec.device.startswith("cuda") and not torch.cuda.is_available():
         raise UsageError("--device cuda: no CUDA device is available here")
     torch.set_num_threads(args.threads)
-    run = Run(spec)
+    run = Run(spec, layer_stats=args.layer_stats)
     # Recorded in the run history (unless --no-record); Ctrl-C or SIGTERM end it "interrupted".
     with recording(args) as history, history.run(spec) as record, terminate_on_signals():
         return _train(args, spec, run, record)
 
 
 def _train(args: argparse.Namespace, spec: RunSpec, run: Run, record: RunRecorder) -> int:
-    from miniframe.engine import save_checkpoint
-
     if not args.json:
         print(f"training {spec.name}: {describe(spec)}", flush=True)
     last = None
@@ -90,20 +102,28 @@ def _train(args: argparse.Namespace, spec: RunSpec, run: Run, record: RunRecorde
                 f"test {_metric(s.test_acc, '5.1f')} %  ({s.samples_per_s:,.0f} samples/s)",
                 flush=True,
             )
-    record.finish()  # training's own end; a failed --save below does not change it
+            for stats in s.layer_stats or ():
+                print(f"  {_layer_line(stats)}", flush=True)
+    # Training's own end (a failed --save below does not change it); with --restore-best the
+    # final metrics are those of the epoch whose weights the run ends with.
+    record.finish(final=run.trainer.best if run.trainer.restored is not None else None)
     if last is None:
         return 0
     if last.status == "diverged":
         print(f"diverged: {last.message}", file=sys.stderr)
         return EXIT_FAILED
     if not args.json:
+        if last.message:
+            print(last.message)
+        final = run.trainer.best if run.trainer.restored is not None else last
+        assert final is not None
         print(
-            f"final: train accuracy {_metric(last.train_acc, '.1f')} %, "
-            f"test accuracy {_metric(last.test_acc, '.1f')} %"
+            f"final: train accuracy {_metric(final.train_acc, '.1f')} %, "
+            f"test accuracy {_metric(final.test_acc, '.1f')} %"
         )
     if args.save is not None:
         try:
-            save_checkpoint(args.save, run.model, spec, epoch=run.epoch)
+            run.save(args.save)
         except OSError as e:
             raise UsageError(f"--save {args.save}: cannot write ({e.strerror or e})") from None
         record.checkpoint(args.save)

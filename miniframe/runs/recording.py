@@ -31,7 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .store import RunStatus, RunStore, RunStoreError, metrics_dict
+from .store import FINAL_METRICS, RunStatus, RunStore, RunStoreError, metrics_dict
 
 if TYPE_CHECKING:
     from miniframe.engine import RunSpec
@@ -175,13 +175,21 @@ class RunRecorder:
             self.recording.record_epoch(self.run_id, metrics)
 
     def finish(
-        self, status: RunStatus | str | None = None, checkpoint: str | Path | None = None
+        self,
+        status: RunStatus | str | None = None,
+        checkpoint: str | Path | None = None,
+        final: Any = None,
     ) -> None:
-        """End the run: ``status`` (default: from the last epoch seen), and the checkpoint it
-        was saved to."""
+        """End the run: ``status`` (default: from the last epoch seen), the checkpoint it was
+        saved to, and ``final``: the epoch whose weights the run ends with (an EpochSummary or
+        its dict), when that is not the last one (``restore_best``)."""
         said = str(self.status if status is None else status)
         status = _FROM_TRAINING.get(said) or RunStatus(said)
-        self.recording.finish_run(self.run_id, status, checkpoint=checkpoint)
+        metrics = None
+        if final is not None:
+            m = metrics_dict(final)
+            metrics = {"epoch": m.get("epoch")} | {k: m.get(k) for k in FINAL_METRICS}
+        self.recording.finish_run(self.run_id, status, checkpoint=checkpoint, final=metrics)
         self.finished = True
 
     def checkpoint(self, path: str | Path) -> None:

@@ -42,8 +42,9 @@ class SweepTask:
     def cost(self) -> float:
         """A rough relative cost, to start the longest tasks first: the steps taken, each
         paying per layer to dispatch and per replica for the multiply-adds."""
-        steps = self.spec.epochs * math.ceil(self.spec.data.n_train / self.spec.batch_size)
-        macs = sum(self.spec.param_counts()) * min(self.spec.batch_size, self.spec.data.n_train)
+        shape = self.spec.shape()  # a CSV file's rows, not the generated data's n_train
+        steps = self.spec.epochs * math.ceil(shape.n_train / self.spec.batch_size)
+        macs = sum(self.spec.param_counts(shape)) * min(self.spec.batch_size, shape.n_train)
         return float(steps) * (len(self.spec.layers) + len(self.seeds) * macs / 20_000)
 
 
@@ -92,7 +93,7 @@ def plan_tasks(
 
 def train_task(task: SweepTask, on_epoch: EpochCallback | None = None) -> TaskResult:
     """Train the task's seeds with one intra-op thread (restored after): as replicas when the
-    spec's layers allow it (:func:`~miniframe.engine.replicas.replica_support`), else one
+    spec allows it (:func:`~miniframe.engine.replicas.replica_support`), else one
     lone run after another. ``on_epoch`` hears each epoch's records as they come."""
     import torch
 

@@ -1,0 +1,222 @@
+"""What a run's data look like to its model, and how raw inputs are prepared for it.
+
+:func:`data_shape` answers, without torch, how many inputs and classes a spec's data have, and
+their names: the toy datasets have 2 inputs (``x1``, ``x2``) and ``data.classes`` classes (2
+unless blobs or spirals are asked for more); a CSV file decides both (see :mod:`.table`). Spec
+validation, the CLI, the trainer and checkpoints all ask this one function.
+
+:class:`InputTransform` is what happens to raw inputs before the model sees them: nothing,
+``center`` (the unit square [0,1]² onto [−1,1]², x′ = 2x − 1) or ``standardize`` (each feature
+minus its training-set mean, over its training-set standard deviation, x′ = (x − μ) / σ). It is
+stored with a model (checkpoints), so later inputs (``evaluate --data``, ``predict``, the
+trainer's maps) go through the very same transform.
+
+This module imports no torch at import time: the trainer and ``inspect_checkpoint`` read it
+before torch has loaded. Only :meth:`InputTransform.apply` and its kin take tensors.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .registry import DATASETS, LIMITS, N_INPUTS, show
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from .spec import RunSpec
+
+TOY_FEATURES = ("x1", "x2")
+TOY_LABEL = "label"
+
+
+@dataclass(frozen=True)
+class DataShape:
+    """The data as the model sees them: ``n_inputs`` features (named ``feature_names``) and
+    ``n_classes`` classes (named ``class_names``, class i is ``class_names[i]``), ``n_train``
+    and ``n_test`` rows. ``label_name`` and ``label_position`` (0-based, among the
+    n_inputs + 1 columns of a data row) say where a file's labels were, so that a file given to
+    ``evaluate`` or ``predict`` later is read the same way."""
+
+    n_inputs: int
+    n_classes: int
+    class_names: tuple[str, ...]
+    feature_names: tuple[str, ...]
+    n_train: int
+    n_test: int
+    label_name: str = TOY_LABEL
+    label_position: int = N_INPUTS
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n_inputs": self.n_inputs,
+            "n_classes": self.n_classes,
+            "class_names": list(self.class_names),
+            "feature_names": list(self.feature_names),
+            "n_train": self.n_train,
+            "n_test": self.n_test,
+            "label_name": self.label_name,
+            "label_position": self.label_position,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: object) -> DataShape:
+        """Read back :meth:`to_dict` (a checkpoint's metadata); ValueError says what is off."""
+        if not isinstance(raw, dict):
+            raise ValueError(f"expected a table, got {show(raw)}")
+        ints = {}
+        for key, high in (
+            ("n_inputs", LIMITS.max_features),
+            ("n_classes", LIMITS.max_classes),
+            ("n_train", LIMITS.max_samples),
+            ("n_test", LIMITS.max_samples),
+            ("label_position", LIMITS.max_features),
+        ):
+            value = raw.get(key)
+            low = 0 if key == "label_position" else 1
+            if type(value) is not int or not low <= value <= high:
+                raise ValueError(f"{key} must be a whole number in [{low}, {high}]")
+            ints[key] = value
+        names = {}
+        for key, count in (("class_names", ints["n_classes"]), ("feature_names", ints["n_inputs"])):
+            value = raw.get(key)
+            if not (
+                isinstance(value, list)
+                and len(value) == count
+                and all(isinstance(v, str) and len(v) <= 1000 for v in value)
+            ):
+                raise ValueError(f"{key} must be a list of {count} names")
+            names[key] = tuple(value)
+        label = raw.get("label_name")
+        if not isinstance(label, str) or len(label) > 1000:
+            raise ValueError("label_name must be a name")
+        if ints["label_position"] > ints["n_inputs"] or ints["n_classes"] < 2:
+            raise ValueError("label_position or n_classes out of range")
+        return cls(
+            n_inputs=ints["n_inputs"],
+            n_classes=ints["n_classes"],
+            class_names=names["class_names"],
+            feature_names=names["feature_names"],
+            n_train=ints["n_train"],
+            n_test=ints["n_test"],
+            label_name=label,
+            label_position=ints["label_position"],
+        )
+
+
+def toy_class_names(k: int) -> tuple[str, ...]:
+    """The classes of a generated dataset: ``"0"`` … ``"k-1"``."""
+    return tuple(str(i) for i in range(k))
+
+
+def data_shape(spec: RunSpec) -> DataShape:
+    """The inputs and classes of ``spec``'s data, without torch.
+
+    Generated datasets: 2 inputs, ``data.classes`` classes (2 for the datasets that do not take
+    it), the spec's n_train and n_test. ``csv``: the file decides (read once and cached while
+    it is unchanged; :class:`~.table.CSVError` names what is wrong with it).
+    """
+    data = spec.data
+    kind = DATASETS.get(data.name)
+    if kind is not None and kind.from_file:
+        from .table import csv_shape
+
+        return csv_shape(spec)
+    k = data.classes if kind is not None and kind.classes else 2
+    return DataShape(
+        n_inputs=N_INPUTS,
+        n_classes=k,
+        class_names=toy_class_names(k),
+        feature_names=TOY_FEATURES,
+        n_train=data.n_train,
+        n_test=data.n_test,
+    )
+
+
+# ---- the input transform -----------------------------------------------------------------------
+TRANSFORMS = ("none", "center", "standardize")
+
+
+@dataclass(frozen=True)
+class InputTransform:
+    """What raw inputs go through before the model: ``kind`` is one of
+
+    - ``none``: x′ = x;
+    - ``center``: x′ = 2x − 1, the unit square onto [−1,1]² (a fixed map, no statistics);
+    - ``standardize``: x′_j = (x_j − μ_j) / σ_j with the training set's mean μ_j and standard
+      deviation σ_j (population, ÷ n) of feature j; a constant feature (σ_j = 0) gets σ_j = 1,
+      so it is only shifted.
+
+    ``mean`` and ``std`` hold μ and σ (empty unless standardize). The arithmetic is float32,
+    as the model's.
+    """
+
+    kind: str = "none"
+    mean: tuple[float, ...] = ()
+    std: tuple[float, ...] = ()
+
+    @classmethod
+    def standardize_from(cls, x: Tensor) -> InputTransform:
+        """μ and σ of the rows of ``x`` (n, d), computed in float64."""
+        if x.shape[0] == 0:
+            raise ValueError("cannot standardize an empty training set")
+        xd = x.double()
+        mean = xd.mean(dim=0)
+        std = xd.std(dim=0, correction=0)
+        std = std.masked_fill(std == 0, 1.0)
+        return cls("standardize", tuple(mean.tolist()), tuple(std.tolist()))
+
+    def apply(self, x: Tensor) -> Tensor:
+        """x′ from raw inputs ``x`` (n, d)."""
+        if self.kind == "none":
+            return x
+        if self.kind == "center":
+            return x * 2.0 - 1.0
+        mean, std = self._tensors(x)
+        return (x - mean) / std
+
+    def invert(self, x: Tensor) -> Tensor:
+        """Raw inputs from transformed ones (for drawing the model's inputs where they were)."""
+        if self.kind == "none":
+            return x
+        if self.kind == "center":
+            return (x + 1.0) / 2.0
+        mean, std = self._tensors(x)
+        return x * std + mean
+
+    def _tensors(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        import torch
+
+        if x.shape[-1] != len(self.mean):
+            raise ValueError(
+                f"the input transform takes {len(self.mean)} features, got {x.shape[-1]}"
+            )
+        mean = torch.tensor(self.mean, dtype=x.dtype, device=x.device)
+        std = torch.tensor(self.std, dtype=x.dtype, device=x.device)
+        return mean, std
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "mean": list(self.mean), "std": list(self.std)}
+
+    @classmethod
+    def from_dict(cls, raw: object, n_inputs: int) -> InputTransform:
+        """Read back :meth:`to_dict` for a model of ``n_inputs`` inputs; ValueError if off."""
+        if not isinstance(raw, dict) or raw.get("kind") not in TRANSFORMS:
+            raise ValueError(f"the input transform must name one of {', '.join(TRANSFORMS)}")
+        kind = raw["kind"]
+        mean, std = raw.get("mean"), raw.get("std")
+        want = n_inputs if kind == "standardize" else 0
+        for name, values in (("mean", mean), ("std", std)):
+            if not (
+                isinstance(values, list)
+                and len(values) == want
+                and all(
+                    type(v) in (int, float) and math.isfinite(v) and (name == "mean" or v > 0)
+                    for v in values
+                )
+            ):
+                raise ValueError(f"the input transform's {name} must be {want} finite numbers")
+        assert isinstance(mean, list) and isinstance(std, list)
+        return cls(kind, tuple(float(v) for v in mean), tuple(float(v) for v in std))
