@@ -274,18 +274,22 @@ class ReplicaEpoch:
         status, message = self.status, self.message
         if self.diverged[r] and self.evaluated:
             status, message = Status.DIVERGED, f"seed {self.seeds[r]} diverged"
-        metrics = {}
-        for name in METRICS:
+
+        def value(name: str) -> float | None:
             values = self.values(name)
-            metrics[name] = None if values is None else values[r]
+            return None if values is None else values[r]
+
         return EpochSummary(
             epoch=self.epoch,
             epochs=self.epochs,
+            train_loss=value("train_loss"),
+            train_acc=value("train_acc"),
+            test_loss=value("test_loss"),
+            test_acc=value("test_acc"),
             seconds=self.seconds,
             samples_per_s=self.samples_per_s / len(self.seeds),
             status=status,
             message=message,
-            **metrics,
         )
 
     def to_json_dict(self) -> dict[str, Any]:
