@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from miniframe.cli import main
-from miniframe.engine import LayerSpec, Run, load_preset
+from miniframe.engine import LayerSpec, Run, load_preset, replica_support
 from miniframe.runs import Recording, RunStore
 from miniframe.sweep import (
     GridError,
@@ -211,3 +211,38 @@ def test_dask_backend_without_dask_says_how_to_install_it(capsys, monkeypatch):
     assert "pip install 'miniframe[dask]'" in line
     line = bad_input(capsys, "reproduce", "--backend", "dask")
     assert "pip install 'miniframe[dask]'" in line
+
+
+# ---- train's flags: stop conditions and your own data ---------------------------------------
+def test_stop_conditions_train_as_lone_runs_that_honour_them():
+    """Replicas would all run every epoch; a point with a stop condition trains each seed
+    alone, so it ends where `train` would (here at its target accuracy, before epoch 30)."""
+    spec = small(load_preset("quick"), n=100, epochs=30)
+    spec = spec.replace(stop=dataclasses.replace(spec.stop, target_acc=60.0))
+    assert replica_support(spec) is not None
+    result = run_sweep("stop", [SweepPoint({}, spec)], [0, 1], jobs=1)
+    for seed in (0, 1):
+        lone = list(Run(spec.replace(seed=seed)).fit())
+        assert lone[-1].epoch < 30 and "target" in lone[-1].message
+        assert result.final[0][seed]["epoch"] == lone[-1].epoch
+        assert result.final[0][seed]["test_acc"] == lone[-1].test_acc
+
+
+def test_sweep_takes_the_data_flags_of_train(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("MINIFRAME_DATA_DIR", str(tmp_path / "history"))
+    data = tmp_path / "three.csv"
+    rows = [f"{c * 3 + (i % 5) * 0.1:.2f},{(i * 7 % 10) * 0.1:.2f},c{c}" for i in range(20)
+            for c in range(3)]  # fmt: skip
+    data.write_text("a,b,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    code, out, err = run(capsys, "sweep", "--preset", "quick", "--epochs", "2", "--data",
+                         str(data), "--standardize", "--grid", "lr=1e-3,1e-2", "--seeds", "2",
+                         "--jobs", "1")  # fmt: skip
+    assert code == 0, err
+    assert "**best**" in out
+    with RunStore.open(tmp_path / "history" / "runs.sqlite3") as store:
+        runs = store.runs()
+    assert len(runs) == 4
+    for r in runs:
+        d = r.spec["data"]
+        assert (d["name"], d["path"], d["standardize"]) == ("csv", str(data), True)
+        assert r.status == "finished" and r.final is not None
