@@ -142,3 +142,40 @@ def test_diverged_runs_are_recorded_as_diverged(capsys):
     assert code == 1
     (r,) = RunStore.open().runs()
     assert r.status == "diverged" and r.final["train_loss"] is None
+
+
+def test_a_csv_run_records_its_data_settings(capsys, tmp_path):
+    data = tmp_path / "two.csv"
+    rows = [f"{c * 2 + (i % 4) * 0.1:.2f},{(i * 3 % 7) * 0.1:.2f},{c}" for i in range(30)
+            for c in range(2)]  # fmt: skip
+    data.write_text("x,y,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    train(capsys, "--data", str(data), "--standardize", "--test-fraction", "0.3")
+    with RunStore.open() as store:
+        (r,) = store.runs()
+    d = r.spec["data"]
+    assert (d["name"], d["path"], d["standardize"], d["test_fraction"]) == (
+        "csv",
+        str(data),
+        True,
+        0.3,
+    )
+    assert RunSpec.from_dict(r.spec).data.path == str(data)  # the stored spec loads back
+    train(capsys, "--dataset", "blobs", "--classes", "3")
+    code, out, _ = run(capsys, "runs", "list")
+    assert code == 0
+    csv_row, blobs_row = out.strip().splitlines()[1:]
+    assert "two.csv" in csv_row and "2-25-25-25-2 ReLU" in csv_row
+    assert "blobs×3" in blobs_row and "2-25-25-25-3 ReLU" in blobs_row
+
+
+def test_restore_best_records_the_restored_epochs_metrics(capsys):
+    """The run ends with the best epoch's weights, so those are its final metrics."""
+    out, _ = train(capsys, "--epochs", "30", "--lr", "0.5", "--patience", "2", "--restore-best",
+                   "--json")  # fmt: skip
+    epochs = [json.loads(line) for line in out.splitlines()]
+    best = min((e for e in epochs if e["test_loss"] is not None), key=lambda e: e["test_loss"])
+    assert best["epoch"] < epochs[-1]["epoch"]  # it did restore an earlier epoch
+    with RunStore.open() as store:
+        (r,) = store.runs()
+    assert r.final["epoch"] == best["epoch"] and r.final["test_loss"] == best["test_loss"]
+    assert r.final["test_acc"] == best["test_acc"]

@@ -25,6 +25,7 @@ from miniframe.runs import (
     RunStore,
     RunStoreError,
     chart,
+    data_summary,
     differing,
     network_summary,
     settings,
@@ -167,7 +168,7 @@ def _list(store: RunStore, args: argparse.Namespace) -> None:
         rows.append([
             str(r.id), _when(r.started), r.name, r.status, _epochs(r),
             _num(r.metric("train_acc"), ".1f"), _num(r.metric("test_acc"), ".1f"),
-            _duration(r.seconds), str(r.spec.get("data", {}).get("name", "?")),
+            _duration(r.seconds), data_summary(r.spec),
             network_summary(r.spec), "" if r.sweep_id is None else str(r.sweep_id),
         ])  # fmt: skip
     head = ["id", "started", "name", "status", "epochs", "train %", "test %", "time", "data",

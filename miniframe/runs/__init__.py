@@ -10,7 +10,15 @@
 This is application infrastructure, not the textbook engine: it imports no torch.
 """
 
-from .compare import chart, differences, differing, network_summary, settings, show_value
+from .compare import (
+    chart,
+    data_summary,
+    differences,
+    differing,
+    network_summary,
+    settings,
+    show_value,
+)
 from .recording import Recording, ReplicaRecorder, RunRecorder
 from .store import (
     DATA_ENV,
@@ -44,6 +52,7 @@ __all__ = [
     "SweepRecord",
     "chart",
     "data_dir",
+    "data_summary",
     "database_path",
     "differences",
     "differing",

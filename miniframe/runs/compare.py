@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import PurePath
 from typing import Any
 
-from miniframe.engine import LAYERS, N_INPUTS
+from miniframe.engine import LAYERS, N_INPUTS, RunSpec
 
 #: Spec fields that name or describe a run rather than set it.
 NOT_SETTINGS = ("name", "description")
@@ -56,10 +57,26 @@ def differences(base: Mapping[str, Any], other: Mapping[str, Any]) -> dict[str, 
     return {k: (a.get(k), b.get(k)) for k in differing([base, other])}
 
 
+def _data_shape(spec: Mapping[str, Any]) -> tuple[int, int] | None:
+    """(inputs, classes) of a stored spec's data, or None when they cannot be known (a CSV file
+    that is gone or changed, a spec this version cannot read)."""
+    try:
+        shape = RunSpec.from_dict(dict(spec)).shape()
+    except (ValueError, TypeError, KeyError, OSError):  # SpecError and CSVError are ValueErrors
+        return None
+    return shape.n_inputs, shape.n_classes
+
+
 def network_summary(spec: Mapping[str, Any]) -> str:
-    """The widths and activations in one short line: ``2-25-25-25-2 ReLU``; ``2-16-16-2
+    """The widths and activations in one short line: ``2-25-25-25-2 ReLU``; ``4-16-16-3
     LeakyReLU+Tanh``. The input width is the first Linear's stated ``in_features``, else the
-    toy task's."""
+    data's; ``units = "classes"`` is the data's number of classes (``k`` when the data cannot
+    be read any more)."""
+    shape = _data_shape(spec)
+    data = spec.get("data")
+    csv = isinstance(data, Mapping) and data.get("name") == "csv"
+    n_inputs = str(shape[0]) if shape else ("?" if csv else str(N_INPUTS))
+    n_classes = str(shape[1]) if shape else "k"
     layers = [v for v in spec.get("layers", []) if isinstance(v, Mapping)]
     widths: list[str] = []
     acts: dict[str, None] = {}
@@ -69,12 +86,26 @@ def network_summary(spec: Mapping[str, Any]) -> str:
             continue
         if kind.has_weights:
             if not widths:
-                widths.append(str(layer.get("in_features") or N_INPUTS))
-            widths.append(str(layer.get("units", "?")))
+                widths.append(str(layer.get("in_features") or n_inputs))
+            units = layer.get("units", "?")
+            widths.append(n_classes if units == "classes" else str(units))
         else:
             acts.setdefault(kind.title)
     text = "-".join(widths) or "(no Linear)"
     return f"{text} {'+'.join(acts)}" if acts else text
+
+
+def data_summary(spec: Mapping[str, Any]) -> str:
+    """The data in a word: a CSV file's name, else the generated dataset's (``spirals×3`` with
+    more than two classes)."""
+    data = spec.get("data")
+    if not isinstance(data, Mapping):
+        return "?"
+    name = str(data.get("name", "?"))
+    if name == "csv":
+        return PurePath(str(data.get("path") or "?")).name
+    classes = data.get("classes", 2)
+    return f"{name}×{classes}" if isinstance(classes, int) and classes != 2 else name
 
 
 def show_value(value: Any) -> str:
