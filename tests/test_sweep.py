@@ -40,6 +40,17 @@ def test_parse_grid_reads_settings_by_name_or_path():
     assert {"lr", "momentum", "batch_size", "epochs", "solver.weight_decay"} <= set(grid_keys())
 
 
+def test_the_data_seed_is_a_grid_key_by_its_path_alone():
+    """``seed`` is the run's seed (the sweep's --seeds); the data's seed shares the short name,
+    so a grid names it by path, and so do the point's label and table."""
+    assert "seed" not in grid_keys() and grid_keys()["data.seed"] == "data.seed"
+    grid = parse_grid(["data.seed=3,4"])
+    assert grid == {"data.seed": [3, 4]}
+    points = grid_points(small(load_preset("quick")), grid)
+    assert [p.label for p in points] == [{"data.seed": 3}, {"data.seed": 4}]
+    assert [p.spec.data.seed for p in points] == [3, 4] and points[0].spec.seed == 0
+
+
 @pytest.mark.parametrize(
     ("items", "message"),
     [

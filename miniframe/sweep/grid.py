@@ -30,13 +30,21 @@ class GridError(ValueError):
     """A grid that cannot be swept; the message names the key, value or point."""
 
 
+def _grid_name(path: str) -> str:
+    """What a grid calls the setting at ``path``: its short name (``lr``), or its path where
+    the name is another setting's too (``data.seed``: ``seed`` is the run's seed)."""
+    name = SETTINGS[path].name
+    shared = sum(1 for p in SETTINGS if SETTINGS[p].name == name) > 1
+    return path if shared else name
+
+
 def grid_keys() -> dict[str, str]:
     """Every name a grid may use → the setting's path in a spec (``lr`` and ``solver.lr`` →
-    ``solver.lr``)."""
+    ``solver.lr``; a short name two settings share is no key, only their paths are)."""
     keys: dict[str, str] = {}
-    for path, param in SETTINGS.items():
+    for path in SETTINGS:
         if path not in NOT_IN_GRID:
-            keys[param.name] = path
+            keys[_grid_name(path)] = path
             keys[path] = path
     return keys
 
@@ -50,7 +58,7 @@ def _key(text: str) -> str:
     for path, why in NOT_IN_GRID.items():
         if name in (path, SETTINGS[path].name):
             raise GridError(f"--grid {text}: {why}")
-    choices = ", ".join(SETTINGS[p].name for p in SETTINGS if p not in NOT_IN_GRID)
+    choices = ", ".join(_grid_name(p) for p in SETTINGS if p not in NOT_IN_GRID)
     raise GridError(f"--grid {text}=…: unknown setting {text!r}; choose from {choices}")
 
 
@@ -88,7 +96,7 @@ def with_setting(spec: RunSpec, path: str, value: Number) -> RunSpec:
 
 @dataclass(frozen=True)
 class SweepPoint:
-    """One point of a sweep: what it sets (``{"lr": 0.001}``, by short name) and its spec."""
+    """One point of a sweep: what it sets (``{"lr": 0.001}``, by grid name) and its spec."""
 
     label: dict[str, Any]
     spec: RunSpec
@@ -109,7 +117,7 @@ def grid_points(base: RunSpec, grid: Mapping[str, Sequence[Number]]) -> list[Swe
     paths = list(grid)
     points = []
     for values in itertools.product(*(grid[p] for p in paths)):
-        label = {SETTINGS[p].name: v for p, v in zip(paths, values, strict=True)}
+        label = {_grid_name(p): v for p, v in zip(paths, values, strict=True)}
         spec = base
         for path, value in zip(paths, values, strict=True):
             spec = with_setting(spec, path, value)
