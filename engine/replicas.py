@@ -16,11 +16,11 @@ replica's numbers equal the lone run's up to float rounding (the default: throug
 With ``exact=True`` the products are arranged to round as the lone run's do, so a replica is
 bit for bit its lone run (checked for the vanilla preset over 200 epochs), at some speed.
 
-Two things only throughput mode does, because many replicas of a wide net are bound by memory
-traffic rather than by dispatches: plain SGD steps inside each ReplicaLinear's backward
-(:class:`FusedSGD`: no gradient buffers to zero, fill and read back), and evaluation goes in
-cache-sized chunks. :meth:`ReplicaTrainer.fit` yields a :class:`ReplicaEpoch` per epoch: every
-seed's numbers, and per metric a :class:`Band` (mean, std, min, max, worst seed) for charts.
+One thing only throughput mode does, because many replicas of a wide net are bound by memory
+traffic rather than by dispatches: evaluation goes in cache-sized chunks. As everywhere in the
+engine, modules compute gradients and the solver steps. :meth:`ReplicaTrainer.fit` yields a
+:class:`ReplicaEpoch` per epoch: every seed's numbers, and per metric a :class:`Band` (mean, std,
+min, max, worst seed) for charts.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ from .build import build_data, build_loss, build_model, build_optimizer
 from .data import centre_inputs
 from .layers import Linear
 from .module import Module, Sequential
-from .optim import SGD, Optimizer
 from .registry import LAYERS, LIMITS
 from .spec import RunSpec
 from .train import (
@@ -76,7 +75,6 @@ class ReplicaLinear(Linear):
     """
 
     def __init__(self, layers: Sequence[Linear], exact: bool = False) -> None:
-        self.fused: FusedSGD | None = None  # set by FusedSGD: backward takes the SGD step
         first = layers[0]
         self.in_features, self.out_features = first.in_features, first.out_features
         self.init, self.exact = first.init, exact
@@ -95,27 +93,11 @@ class ReplicaLinear(Linear):
 
     def backward(self, grad_output: Tensor) -> Tensor:
         x = self._saved(self._x)
-        if self.fused is not None:
-            return self._backward_and_step(x, grad_output, self.fused.lr)
         if self.exact and self._tiny(x):
             return self._as_lone_runs(x, grad_output)
         self.grad_weight.baddbmm_(grad_output.mT, x)
         self.grad_bias.baddbmm_(self._ones_like_rows(grad_output), grad_output)
         return grad_output.bmm(self.weight)
-
-    def _backward_and_step(self, x: Tensor, g: Tensor, lr: float) -> Tensor:
-        """Plain SGD's step taken inside backward (see :class:`FusedSGD`):
-
-        dL/dX_r = G_r W_r  (with the weights before the step),  then
-        W_r ← W_r − η G_rᵀ X_r,   b_r ← b_r − η 1ᵀ G_r
-
-        each one batched multiply-add straight into the weights: the update of
-        ``SGD.step`` on gradients accumulated from zero, without the gradient buffers.
-        """
-        grad_input = g.bmm(self.weight)
-        self.weight.baddbmm_(g.mT, x, alpha=-lr)
-        self.bias.baddbmm_(self._ones_like_rows(g), g, alpha=-lr)
-        return grad_input
 
     def _tiny(self, x: Tensor) -> bool:
         """Whether this batch's products (n · in · out multiply-adds each) are below
@@ -148,41 +130,6 @@ class ReplicaLinear(Linear):
 
     def extra_repr(self) -> str:
         return f"{self.weight.shape[0]} × ({self.in_features}, {self.out_features})"
-
-
-class FusedSGD(SGD):
-    """Plain SGD (no momentum, no weight decay) taken inside each :class:`ReplicaLinear`'s
-    backward, θ ← θ − η ∇θ with ∇θ never stored: ``zero_grad`` and ``step`` have nothing left
-    to do. With many replicas of a wide net the weights stream through memory on every step,
-    and this skips a third of that traffic (zeroing the gradients, accumulating into them,
-    reading them back): the deep preset's 10 replicas train ~25 % faster.
-
-    Only for throughput mode, and only where a batch is one backward pass (a batch trained in
-    chunks must sum every chunk's gradient before the step). ``lr`` may change between steps.
-    """
-
-    def __init__(self, layers: Sequence[ReplicaLinear], lr: float) -> None:
-        super().__init__([p for m in layers for p in m.param()], lr)
-        for m in layers:
-            m.fused = self
-
-    def zero_grad(self) -> None:
-        """No gradient buffers to clear: backward writes the step into the weights."""
-
-    def step(self) -> None:
-        """Already taken, layer by layer, in backward."""
-
-
-def fused_sgd_applies(spec: RunSpec, exact: bool, chunk: int) -> bool:
-    """Whether :class:`FusedSGD` can stand in for the spec's solver."""
-    s = spec.solver
-    return (
-        not exact
-        and s.name == "sgd"
-        and s.momentum == 0
-        and s.weight_decay == 0
-        and spec.batch_size <= chunk
-    )
 
 
 def _aligned(x: Tensor) -> Tensor:
@@ -359,18 +306,13 @@ class ReplicaTrainer:
         data = [build_data(s) for s in specs]
         self.model = Sequential(*_stack_modules(models, exact))
         self.loss = build_loss(spec)  # the lone run's loss: one value per replica
-        self.chunk = chunk_rows(self.model)
-        self.optimizer: Optimizer
-        if fused_sgd_applies(spec, exact, self.chunk):
-            linears = [m for m in self.model if isinstance(m, ReplicaLinear)]
-            self.optimizer = FusedSGD(linears, spec.solver.lr)
-        else:
-            self.optimizer = build_optimizer(spec, self.model.param())
+        self.optimizer = build_optimizer(spec, self.model.param())
         self.train_x = torch.stack([train.x for train, _ in data])
         self.train_y = torch.stack([train.y for train, _ in data])
         self.test_x = torch.stack([test.x for _, test in data])
         self.test_y = torch.stack([test.y for _, test in data])
         self.shuffle = Shuffle([torch.Generator().manual_seed(s) for s in self.seeds])
+        self.chunk = chunk_rows(self.model)
         # Evaluation passes all R × n rows at once: in throughput mode, in chunks whose widest
         # activation stays cache-sized (exact mode keeps the lone run's chunks).
         self.eval_chunk = self.chunk if exact else min(self.chunk, _cache_rows(self.model))

@@ -217,37 +217,6 @@ def test_cache_sized_evaluation_chunks_give_the_same_numbers():
     assert rt.history[-1].test_loss == pytest.approx(loss.tolist(), rel=1e-6)
 
 
-def test_plain_sgd_steps_inside_backward_as_the_solver_would(monkeypatch):
-    """Throughput mode fuses plain SGD into ReplicaLinear's backward (FusedSGD): the weights
-    are those the SGD solver gives, to float rounding; momentum, Adam and exact mode keep the
-    solver; a new learning rate applies from the next step."""
-    from miniframe.engine import replicas
-    from miniframe.engine.optim import SGD, Adam
-
-    spec = small(load_preset("vanilla"))
-    fused = ReplicaTrainer(spec, [0, 1, 2])
-    assert isinstance(fused.optimizer, replicas.FusedSGD)
-    monkeypatch.setattr(replicas, "fused_sgd_applies", lambda *a: False)
-    plain = ReplicaTrainer(spec, [0, 1, 2])
-    assert type(plain.optimizer) is SGD
-    monkeypatch.undo()
-    list(fused.fit(3))
-    list(plain.fit(3))
-    for (p, _), (q, _) in zip(fused.model.param(), plain.model.param(), strict=True):
-        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
-    assert fused.history[-1].test_acc == pytest.approx(plain.history[-1].test_acc, abs=1.0)
-
-    before = [p.clone() for p, _ in fused.model.param()]
-    fused.optimizer.lr = 1e-30
-    list(fused.fit(1))
-    for b, (p, _) in zip(before, fused.model.param(), strict=True):
-        torch.testing.assert_close(p, b, rtol=0, atol=1e-20)
-
-    assert type(ReplicaTrainer(spec, [0], exact=True).optimizer) is SGD
-    assert type(ReplicaTrainer(leaky_ce_spec(), [0]).optimizer) is SGD  # momentum 0.9
-    assert type(ReplicaTrainer(small(load_preset("quick")), [0]).optimizer) is Adam
-
-
 def test_one_replica_as_a_lone_model_predicts_as_its_lone_run():
     """The map of one chosen seed: replica r's decision equals its lone run's."""
     spec = small(load_preset("quick"), n=64)
