@@ -66,7 +66,7 @@ def _huge_units_checkpoint(folder: Path) -> None:
     (folder / "huge.safetensors").write_bytes(len(new).to_bytes(8, "little") + new + data[8 + n :])
 
 
-T = ["train", "--epochs", "1"]
+T = ["train", "--no-record", "--epochs", "1"]
 CASES: list[Case] = [
     ("deeply nested JSON config", [*T, "--config", "deep.json"], _write("deep.json", "[" * 100000 + "]" * 100000)),
     ("deeply nested TOML config", [*T, "--config", "deep.toml"], _write("deep.toml", "a = " + "[" * 100000 + "]" * 100000)),
