@@ -159,6 +159,10 @@ class DataPicker(Dialog[CsvChoice]):
     DataPicker .dialog {
         width: 72;
     }
+    DataPicker .dialog Input {
+        background: $boost;
+        margin-bottom: 1;
+    }
     DataPicker CsvTree {
         height: 8;
         min-height: 3;
@@ -190,15 +194,17 @@ class DataPicker(Dialog[CsvChoice]):
             value="" if initial is None else str(initial.path),
             placeholder="path/to/data.csv",
             suggester=PathSuggester(),
+            compact=True,
             id="dp-path",
         )
         yield CsvTree(self.root, id="dp-tree")
         yield Label("Label column (name or index; empty: the last column)")
         label = "" if initial is None or initial.label_column is None else str(initial.label_column)
-        yield Input(value=label, placeholder="last column", id="dp-label")
+        yield Input(value=label, placeholder="last column", compact=True, id="dp-label")
         yield Checkbox(
             "Standardize features (train mean/std)",
             value=bool(initial and initial.standardize),
+            compact=True,
             id="dp-standardize",
         )
         yield Static(self.error or "", id="dp-error", classes="dialog-error")

@@ -204,8 +204,8 @@ class RunsView(Screen[None]):
         table = self.query_one("#runs-table", DataTable)
         for key, label in (
             ("sel", " "), ("id", "id"), ("name", "name"), ("data", "data"),
-            ("network", "network"), ("differs", "differs from selected"),
-            ("acc", "test acc"), ("time", "time"), ("started", "started"),
+            ("network", "network"), ("acc", "test acc"), ("time", "time"),
+            ("differs", "differs from selected"), ("started", "started"),
         ):  # fmt: skip
             table.add_column(label, key=key)
         self._fill()
@@ -254,9 +254,9 @@ class RunsView(Screen[None]):
                 row.name,
                 row.data,
                 row.network,
-                differs_text(base, row) if base else "",
                 accuracy(row.final_acc),
                 duration(row.seconds),
+                differs_text(base, row) if base else "",
                 started_text(row.started),
                 key=str(row.id),
             )
