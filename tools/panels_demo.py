@@ -90,8 +90,12 @@ class Demo(App[None]):
             ]
 
             def curve(rate: float, top: float) -> dict[str, list[tuple[int, float | None]]]:
-                acc = [(e, top - 40 * math.exp(-e / rate)) for e in range(1, 41)]
-                loss = [(e, 0.7 * math.exp(-e / rate) + 0.05) for e in range(1, 41)]
+                acc: list[tuple[int, float | None]] = [
+                    (e, top - 40 * math.exp(-e / rate)) for e in range(1, 41)
+                ]
+                loss: list[tuple[int, float | None]] = [
+                    (e, 0.7 * math.exp(-e / rate) + 0.05) for e in range(1, 41)
+                ]
                 return {"test_acc": acc, "train_acc": acc, "test_loss": loss, "train_loss": loss}
 
             view.show_runs(rows, {1: curve(6, 94), 2: curve(3, 88), 3: curve(12, 80)})

@@ -129,7 +129,7 @@ def sparkline(values: Sequence[float | None], log: bool = False, lo: float | Non
     finite = [scaled(v) for v in values if v is not None and math.isfinite(v)]
     if not finite:
         return "".join(" " if v is None else "!" for v in values)
-    low = finite and min(finite) if lo is None else lo
+    low = min(finite) if lo is None else lo
     high = max(finite) if hi is None else hi
     out = []
     for v in values:

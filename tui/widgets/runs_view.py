@@ -147,7 +147,7 @@ class RunsView(Screen[None]):
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "toggle", "Overlay", id="runs.toggle"),
+        Binding("space", "toggle_run", "Overlay", id="runs.toggle"),
         Binding("l", "load", "Load spec", id="runs.load"),
         Binding("t", "train_test", "Train/test", id="runs.train_test"),
         Binding("c", "clear", "Clear", id="runs.clear"),
@@ -307,7 +307,7 @@ class RunsView(Screen[None]):
         self.action_load()
 
     # ---- actions ---------------------------------------------------------------------------
-    def action_toggle(self) -> None:
+    def action_toggle_run(self) -> None:
         """Select the run under the cursor for the overlay, or unselect it."""
         row = self.cursor_row()
         if row is None:
