@@ -30,6 +30,7 @@ blended towards (96,96,96); ansi: ``bright_black``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -169,3 +170,37 @@ def wants_ansi(app: Any) -> bool:
 def palette_for(app: Any) -> Palette:
     """The palette for the running ``app`` (its theme and terminal): see :func:`wants_ansi`."""
     return class_colours(wants_ansi(app))
+
+
+# ---- activation heat (the neurons view) ----------------------------------------------------
+#: Negative activations shade towards class 0's blue, positive ones towards class 1's orange,
+#: zero is dark grey (full colour). 16 colours: five steps.
+HEAT_ZERO_RGB: RGB = (40, 40, 40)
+HEAT_ANSI_STEPS: tuple[tuple[float, int], ...] = (
+    (-0.6, 12),  # bright_blue: strongly negative
+    (-0.15, 4),  # blue
+    (0.15, 8),  # bright_black: about zero
+    (0.6, 3),  # yellow
+    (math.inf, 11),  # bright_yellow: strongly positive
+)
+
+
+@lru_cache(maxsize=2048)
+def _heat_rgb(level: int) -> Color:
+    t = abs(level) / 32
+    end = CLASS_RGB[0] if level < 0 else CLASS_RGB[1]
+    z = HEAT_ZERO_RGB
+    return Color.from_rgb(*(round(a + (b - a) * t) for a, b in zip(z, end, strict=True)))
+
+
+def heat_colour(value: float, ansi: bool = False) -> Color:
+    """The colour of an activation ``value`` already scaled to [-1, 1] (clipped; not finite:
+    the zero colour)."""
+    v = value if math.isfinite(value) else 0.0
+    v = min(1.0, max(-1.0, v))
+    if ansi:
+        for upper, number in HEAT_ANSI_STEPS:
+            if v < upper:
+                return Color.from_ansi(number)
+        return Color.from_ansi(HEAT_ANSI_STEPS[-1][1])
+    return _heat_rgb(round(v * 32))
