@@ -149,8 +149,8 @@ def map_data(
         points=pts,
         epoch=epoch,
         n_classes=k,
-        x_range=tuple(plane.x_range),  # type: ignore[arg-type]  # a 2-sequence
-        y_range=tuple(plane.y_range),  # type: ignore[arg-type]
+        x_range=(float(plane.x_range[0]), float(plane.x_range[1])),
+        y_range=(float(plane.y_range[0]), float(plane.y_range[1])),
         features=(i, j),
         feature_names=tuple(feature_names),
         class_names=tuple(class_names),

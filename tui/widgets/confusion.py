@@ -106,6 +106,10 @@ class ConfusionView(ScrollableContainer, can_focus=True):
     def on_mount(self) -> None:
         self.watch(self.app, "theme", self._redraw, init=False)
 
+    def on_resize(self) -> None:
+        if self.counts:  # columns follow the width
+            self._redraw()
+
     def show_matrix(
         self, counts: Any, class_names: Sequence[str], epoch: int | None = None
     ) -> None:
@@ -120,7 +124,7 @@ class ConfusionView(ScrollableContainer, can_focus=True):
     def text(self) -> Text:
         if not self.counts:
             return Text(self.message, style="dim")
-        width = max(40, self.scrollable_content_region.width or 78)
+        width = max(20, self.scrollable_content_region.width or 78)
         return format_confusion(self.counts, self.names, palette_for(self.app).ansi, width)
 
     def _redraw(self) -> None:
