@@ -86,6 +86,19 @@ FOCUS_TCSS = {"full": "#00d7ff", "ansi": "ansi_bright_cyan"}
 ERROR_TCSS = {"full": "#e62828", "ansi": "ansi_red"}
 
 
+# ---- charts and panels (plotext / Rich colour names: each maps to one of the 16 ANSI colours,
+# so they stay apart in 16-colour terminals too; none is the reserved error red) --------------
+#: The train and test lines of the live charts.
+CHART_TRAIN = "cyan"
+CHART_TEST = "orange"
+#: One colour per overlaid run, in order; a 9th run reuses the first.
+CHART_SERIES: tuple[str, ...] = (
+    "cyan", "orange", "green", "magenta", "yellow", "blue", "white", "gray",
+)  # fmt: skip
+#: A warning that is not an error (e.g. a layer-health limit crossed).
+WARNING_STYLE = "bold yellow"
+
+
 def _luma(c: RGB) -> float:
     return 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]
 

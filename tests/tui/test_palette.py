@@ -88,3 +88,11 @@ def test_a_16_colour_terminal_gets_the_ansi_palette() -> None:
     assert palette_for(Stub()).ansi
     Stub.console.color_system = "256"
     assert not palette_for(Stub()).ansi
+
+
+def test_chart_colours_are_distinct_and_never_error_red() -> None:
+    """Overlaid runs get one colour each; none is the reserved error red (a red line would
+    read as a failed run)."""
+    assert len(set(pal.CHART_SERIES)) == len(pal.CHART_SERIES)
+    assert {pal.CHART_TRAIN, pal.CHART_TEST} <= set(pal.CHART_SERIES)
+    assert not {"red", "bright_red", "red+"} & {*pal.CHART_SERIES, pal.CHART_TRAIN}

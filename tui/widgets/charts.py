@@ -46,19 +46,18 @@ from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
 from ..history import MetricHistory
+from ..palette import CHART_SERIES, CHART_TEST, CHART_TRAIN
 
 REDRAW_INTERVAL = 0.1
 RENDER_SHARE = 0.01
 MAX_GAP = 1.0
 
-#: The train and test colours of the live charts.
-TRAIN_COLOUR = "cyan"
-TEST_COLOUR = "orange"
+#: The train and test colours of the live charts (the palette's table).
+TRAIN_COLOUR, TEST_COLOUR = CHART_TRAIN, CHART_TEST
 #: The marker that shades a min–max band (one character cell per point).
 BAND_MARKER = "░"
-#: One colour per overlaid run, in order (named colours plotext maps to the 16 ANSI ones, so
-#: they stay distinct in 16-colour terminals); a 9th run reuses the first colour.
-SERIES_COLOURS = ("cyan", "orange", "green", "magenta", "yellow", "blue", "red", "white")
+#: One colour per overlaid run, in order (the palette's table).
+SERIES_COLOURS = CHART_SERIES
 
 
 def _drawable(epochs: list[int], values: list[float]) -> tuple[list[int], list[float]]:

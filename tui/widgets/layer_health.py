@@ -31,10 +31,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from ..palette import WARNING_STYLE  # a flagged layer's title and the number that crossed
+
 #: How many recent epochs a sparkline shows (at most; fewer on a narrow panel).
 SPARK_EPOCHS = 16
-#: The style of a flagged layer's title and of the number that crossed a limit.
-WARNING_STYLE = "bold yellow"
 SPARKS = "▁▂▃▄▅▆▇█"
 
 
