@@ -8,6 +8,7 @@ clock), which keeps snapshot tests stable.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ STATUS_STYLE = {
     "diverged": "bold red",
     "failed": "bold red",
     "invalid": "bold red",
+    "differs": "bold magenta",
 }
 
 
@@ -46,6 +48,8 @@ class TrainState:
     message: str = ""
     recent_seconds: list[float] = field(default_factory=list)
     recent_samples: list[float] = field(default_factory=list)
+    #: When set, the last line: one fact fitting the width (the trainer's controller).
+    status_line: Callable[[int], str] | None = None
 
     def record(
         self,
@@ -157,6 +161,9 @@ def format_panel(state: TrainState, width: int = 46) -> Text:
     if state.samples_per_s:
         timing += f"  {state.samples_per_s:,.0f} samples/s"
     text.append(timing + "\n", "dim")
+    if state.status_line is not None:
+        text.append(state.status_line(width), STATUS_STYLE.get(state.status, ""))
+        return text
     text.append(f"{state.status}", STATUS_STYLE.get(state.status, ""))
     if state.message:
         text.append(f": {state.message}", STATUS_STYLE.get(state.status, ""))

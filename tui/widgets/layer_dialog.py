@@ -9,7 +9,7 @@ from textual.widgets.option_list import Option
 
 from miniframe.engine import LAYERS, LayerSpec
 
-from ..model import (
+from ..spec_form import (
     LAYER_MENU,
     PARAM_LABELS,
     kind_title,
