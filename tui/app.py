@@ -279,7 +279,7 @@ class TrainerApp(App[int]):
     @property
     def layers(self) -> list[LayerSpec]:
         """The layers on screen (the stack owns them)."""
-        return self.layer_stack.layers
+        return self.layer_stack.layer_list
 
     @property
     def is_training(self) -> bool:

@@ -311,8 +311,10 @@ class Controller:
             head = f"finished at epoch {at}"
             return [f"{head}: {why}" if why else head, head, f"finished {at}"]
         # DIVERGED
+        advice = self.detail.rsplit(": ", 1)[-1]
         return [
             f"diverged at epoch {self.epoch}: {self.detail}" if self.detail else "diverged",
+            f"diverged: {advice}" if advice else "diverged",
             f"diverged at epoch {self.epoch}: r resets",
             "diverged",
         ]

@@ -160,7 +160,8 @@ def test_diverged_and_finished_lines() -> None:
     c.step(4)
     c.end(gen, "diverged", "loss became nan: lower the learning rate")
     assert c.status_line(80) == "diverged at epoch 4: loss became nan: lower the learning rate"
-    assert c.status_line(40) == "diverged at epoch 4: r resets"
+    assert c.status_line(40) == "diverged: lower the learning rate"
+    assert c.status_line(30) == "diverged at epoch 4: r resets"
     c.reset()
     gen = c.begin()
     c.step(10)

@@ -16,6 +16,7 @@ import pytest
 from textual import events
 from textual.widgets import Input
 from tui_helpers import (
+    commit_setting,
     notes,
     notified,
     press,
@@ -162,7 +163,7 @@ def test_double_enter_in_the_confirm_dialog(config_dir) -> None:
             await wait_ready(pilot, engine=True)
             await press(pilot, "t")
             await wait_for(pilot, lambda: app.state.status == "finished")
-            app.query_one("#set-seed", Input).value = "7"  # needs a new model: asks
+            commit_setting(app, "seed", "7")  # needs a new model: asks
             await wait_dialog(pilot, ConfirmDialog)
             double_enter(app)
             await settle_after(pilot, app, ConfirmDialog)

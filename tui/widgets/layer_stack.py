@@ -84,8 +84,8 @@ class LayerStack(Vertical):
         self.show(self._layers, self._cursor, self._error)
 
     @property
-    def layers(self) -> list[LayerSpec]:
-        """The layers shown (a copy)."""
+    def layer_list(self) -> list[LayerSpec]:
+        """The layers shown (a copy). (Not ``layers``: that is a Widget's CSS layers.)"""
         return list(self._layers)
 
     def load(self, layers: Sequence[LayerSpec], error: str | None = None) -> None:
