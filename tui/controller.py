@@ -293,7 +293,9 @@ class Controller:
         if s is TrainerStatus.READY:
             if self.detail == "loaded":
                 return ["ready: loaded model, t trains it"]
-            lead = f"ready: {self.detail}" if self.detail else "ready"
+            if not self.detail:
+                return ["ready: press t to train", "ready: t trains"]
+            lead = f"ready: {self.detail}"
             return [f"{lead}; t trains from scratch", f"{lead}; t trains", "ready: t trains"]
         if s is TrainerStatus.STOPPED:
             verb = "stepped to" if self.stepped else "stopped at"

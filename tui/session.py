@@ -225,10 +225,10 @@ class TrainingSession:
             if run.epoch == 0:
                 post(BoundaryReady(self.boundary(run)))
         remaining = target - run.epoch
-        if remaining <= 0:
-            return "finished", f"already trained {run.epoch} epochs"
         if single_step:
-            remaining = 1
+            remaining = 1  # also past the last epoch: a step is asked for explicitly
+        elif remaining <= 0:
+            return "finished", f"already trained {run.epoch} epochs"
         last_boundary = time.monotonic()
         was_paused = False
         for _ in range(remaining):

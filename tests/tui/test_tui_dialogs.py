@@ -36,6 +36,7 @@ from miniframe.tui.errors import ErrorLog
 from miniframe.tui.session import TrainingSession
 from miniframe.tui.widgets.confirm import ConfirmDialog
 from miniframe.tui.widgets.layer_dialog import LayerDialog
+from miniframe.tui.widgets.layer_stack import LayerStack
 from miniframe.tui.widgets.preset_picker import PresetPicker
 from miniframe.tui.widgets.prompt import PromptDialog
 
@@ -224,10 +225,10 @@ def test_an_error_in_an_action_is_reported_and_the_app_goes_on(config_dir, monke
 
 
 def test_errors_in_a_handler_and_a_dialog_callback_are_reported(config_dir, monkeypatch) -> None:
-    def broken_insert(self: TrainerApp, at: int, layer: object) -> None:
+    def broken_insert(self: LayerStack, at: int, layer: object) -> None:
         raise ValueError("bad insert")
 
-    monkeypatch.setattr(TrainerApp, "_insert_layer", broken_insert)
+    monkeypatch.setattr(LayerStack, "_insert", broken_insert)
 
     def broken_drain(self: TrainingSession) -> list:
         raise KeyError("feed")
