@@ -160,34 +160,34 @@ def test_cli_flags_accept_what_the_registry_accepts(command, dest, param):
 
 # ---- the trainer -------------------------------------------------------------------------------
 def test_trainer_menus_are_the_registry():
-    from miniframe.tui import model
+    from miniframe.tui import spec_form
     from miniframe.tui.widgets import layer_dialog
 
-    assert [k for k, _ in model.LAYER_MENU] == list(LAYERS)
-    assert dict(model.LAYER_MENU) == {k: (v.param.name if v.param else None)
+    assert [k for k, _ in spec_form.LAYER_MENU] == list(LAYERS)
+    assert dict(spec_form.LAYER_MENU) == {k: (v.param.name if v.param else None)
                                       for k, v in LAYERS.items()}  # fmt: skip
-    assert [v for _, v in model.LOSS_CHOICES] == list(LOSSES)
-    assert [v for _, v in model.INIT_CHOICES] == list(INITS)
+    assert [v for _, v in spec_form.LOSS_CHOICES] == list(LOSSES)
+    assert [v for _, v in spec_form.INIT_CHOICES] == list(INITS)
     # the trainer's data picker (files) comes with its CSV support; its menu: generated data
-    assert [v for _, v in model.DATASET_CHOICES] == list(GENERATED_DATASETS)
-    assert set(SOLVERS) <= {v for _, v in model.SOLVER_CHOICES}
+    assert [v for _, v in spec_form.DATASET_CHOICES] == list(GENERATED_DATASETS)
+    assert set(SOLVERS) <= {v for _, v in spec_form.SOLVER_CHOICES}
     for kind in LAYERS.values():
-        assert model.kind_title(kind.name) == kind.title
+        assert spec_form.kind_title(kind.name) == kind.title
         assert layer_dialog.MENU_HINT[kind.name] == kind.menu_label
         if kind.param is not None:
-            assert model.PARAM_LABELS[kind.param.name] == kind.param.label
+            assert spec_form.PARAM_LABELS[kind.param.name] == kind.param.label
             assert float(layer_dialog.DEFAULT_PARAM[kind.param.name]) == kind.param.default
-            assert model.make_layer(kind.name).params()[kind.param.name] == kind.param.default
+            assert spec_form.make_layer(kind.name).params()[kind.param.name] == kind.param.default
 
 
 def test_trainer_fields_accept_what_a_spec_accepts():
     """The trainer used to cap units at 4096 where specs had no cap: now both use LIMITS."""
-    from miniframe.tui import model
+    from miniframe.tui import spec_form
 
-    assert model.parse_layer_param("linear", str(LIMITS.max_units)) == LIMITS.max_units
+    assert spec_form.parse_layer_param("linear", str(LIMITS.max_units)) == LIMITS.max_units
     with pytest.raises(ValueError, match="≤ 4096"):
-        model.parse_layer_param("linear", str(LIMITS.max_units + 1))
-    for field, (label, parse) in model.TEXT_FIELDS.items():
+        spec_form.parse_layer_param("linear", str(LIMITS.max_units + 1))
+    for field, (label, parse) in spec_form.TEXT_FIELDS.items():
         path = next(p for p in SETTINGS if p.split(".")[-1] == field)
         assert label == SETTINGS[path].label
         with pytest.raises(ValueError):

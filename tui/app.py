@@ -35,8 +35,9 @@ from textual.timer import Timer
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from miniframe.engine.spec import LayerSpec, RunSpec, SpecError, load_preset
+from miniframe.engine import LayerSpec, RunSpec, SpecError, load_preset
 
+from .controller import Controller, Rebuild, TrainerStatus
 from .errors import guarded, report_error, reported
 from .history import MetricHistory
 from .jobs import BackgroundJobs, check_regular_file
@@ -52,15 +53,8 @@ from .messages import (
     TrainingStarted,
     WeightsReset,
 )
-from .model import (
-    TEXT_FIELDS,
-    apply_settings,
-    default_spec,
-    needs_rebuild,
-    param_name,
-    stack_error,
-)
-from .session import TrainingSession, load_engine
+from .session import LoadedModel, TrainingSession, load_engine
+from .spec_form import TEXT_FIELDS, apply_settings, default_spec, stack_error
 from .widgets.accuracy_panel import AccuracyPanel, TrainState
 from .widgets.layer_stack import LayerStack
 
@@ -68,7 +62,6 @@ if TYPE_CHECKING:
     from textual.actions import ActionParseResult
     from textual.command import Provider
     from textual.dom import DOMNode
-    from textual.widgets import DataTable
 
     from .hangup import TerminalWatch
     from .presets import PresetEntry
@@ -131,8 +124,9 @@ class TrainerApp(App[int]):
                 spec = default_spec()
         self.base_spec = spec
         self.spec = spec
-        self.layers: list[LayerSpec] = [LayerSpec(**vars(layer)) for layer in spec.layers]
         self.problem: str | None = None
+        #: Where training stands and whether the model is the screen's (:mod:`.controller`).
+        self.control = Controller(spec)
         self.checkpoint = Path(checkpoint) if checkpoint is not None else None
         self.config_dir = config_dir
         self._theme_name = theme
@@ -141,15 +135,14 @@ class TrainerApp(App[int]):
         self.session = TrainingSession()
         self.history = MetricHistory()
         self.records: list[Any] = []  # the engine's EpochSummary objects
-        self.state = TrainState(target=spec.epochs, status="loading", message="loading torch…")
-        self.engine_ready = False
+        self.state = TrainState(target=spec.epochs)  # the Training panel's metrics
         self._engine_started = False
-        self.is_training = False
         self.ui_ready = False  #: the settings and charts are mounted (just after frame one)
         self._live_charts = live_charts
         self._settings_values: dict[str, Any] = {}
         self._settings_errors: dict[str, str] = {}
-        self._asked_reset = False
+        self._asking = False  # the rebuild question is open
+        self._noted_line = ""  # the last status line given in full in a notification
         self._applied_lr: float | None = None
         self._show_boundary = False
         self._boundary: tuple[BoundaryData | None, Disk | None] | None = None  # the latest
@@ -178,8 +171,8 @@ class TrainerApp(App[int]):
         titles = {"#layers": "Layers", "#settings": "Settings", "#status": "Training"}
         for selector, title in titles.items():
             self.query_one(selector).border_title = title
-        self._refresh_layers(0)
-        self._show_state()
+        self.layer_stack.load(self.spec.layers)
+        self._spec_changed()
         self.call_after_refresh(self._mount_panels)
 
     def on_load(self) -> None:
@@ -283,19 +276,28 @@ class TrainerApp(App[int]):
     def layer_stack(self) -> LayerStack:
         return self.query_one(LayerStack)
 
-    def _refresh_layers(self, cursor: int | None = None) -> None:
-        self._update_spec()
-        self._show_layers(cursor)
+    @property
+    def layers(self) -> list[LayerSpec]:
+        """The layers on screen (the stack owns them)."""
+        return self.layer_stack.layer_list
 
-    def _show_layers(self, cursor: int | None = None) -> None:
-        with contextlib.suppress(NoMatches):  # a late message while the app closes
-            self.layer_stack.show(self.layers, cursor, self._stack_problem())
+    @property
+    def is_training(self) -> bool:
+        """A worker is training (running or paused)."""
+        return self.control.busy
+
+    @property
+    def engine_ready(self) -> bool:
+        return self.control.engine_ready
 
     @reported
     def on_settings_panel_changed(self, event: SettingsPanel.Changed) -> None:
         self._settings_values, self._settings_errors = event.values, event.errors
-        self._update_spec()
-        self._show_layers()
+        self._spec_changed()
+
+    @reported
+    def on_layer_stack_changed(self, _: LayerStack.Changed) -> None:
+        self._spec_changed()
 
     def _stack_problem(self) -> str | None:
         """Why the layer stack itself is invalid (shown under the stack), or None."""
@@ -307,137 +309,82 @@ class TrainerApp(App[int]):
 
     def _update_spec(self) -> None:
         """Rebuild ``self.spec`` from the layers and settings; note why it can't train."""
-        base = self.base_spec.replace(layers=list(self.layers))
-        spec = apply_settings(base, self._settings_values)
-        self.spec = spec
+        base = self.base_spec.replace(layers=self.layers)
+        self.spec = apply_settings(base, self._settings_values)
         if self._settings_errors:
             name, msg = next(iter(self._settings_errors.items()))
             self.problem = f"{TEXT_FIELDS[name][0]}: {msg}"
         else:
-            self.problem = stack_error(spec)
-        if not self.is_training:
-            if self.problem:
-                self.state.status, self.state.message = "invalid", self.problem
-            elif self.state.status == "invalid":
-                self.state.status = "ready" if self.engine_ready else "loading"
-                self.state.message = "" if self.engine_ready else "loading torch…"
-            if self.session.run is None or self.session.epoch == 0:
-                self.state.target = spec.epochs
-        self._show_state()
-        self._apply_live_changes()
+            self.problem = stack_error(self.spec)
+        with contextlib.suppress(NoMatches):  # a late message while the app closes
+            self.layer_stack.show_error(self._stack_problem())
 
-    def _apply_live_changes(self) -> None:
-        """Learning-rate changes go to the running training; structural ones ask to reset."""
-        run = self.session.run
-        if run is None or self.problem:
+    def _spec_changed(self, always_ask: bool = False) -> None:
+        """The network or the settings on screen changed: a new spec; the learning rate
+        goes to the model in memory; a trained model that no longer matches the screen
+        asks whether to rebuild it (each time; ``always_ask``: even if the screen's model
+        did not change, e.g. a preset loaded)."""
+        self._update_spec()
+        outcome = self.control.spec_edited(self.spec, self.problem, always_ask=always_ask)
+        self._show_state()
+        self._apply_lr()
+        if outcome is Rebuild.ASK:
+            self._ask_rebuild(then_train=False)
+        elif outcome is Rebuild.DROP:
+            self._reset_worker("")
+
+    def _apply_lr(self) -> None:
+        """A committed, valid learning rate goes to the model in memory (the next batch)."""
+        if not self.session.has_run or self.problem:
             return
         lr = self.spec.solver.lr
-        if lr != (self._applied_lr if self._applied_lr is not None else run.spec.solver.lr):
+        if lr != self._applied_lr:
             self._applied_lr = lr
             self.session.set_lr(lr)
-        if needs_rebuild(run.spec, self.spec) and self.session.epoch > 0 and not self._asked_reset:
-            from .widgets.confirm import ConfirmDialog
 
-            self._asked_reset = True
-            self.ask(
-                ConfirmDialog(
-                    "Reset the model?",
-                    "This change needs a new model. Reset the weights now and use it?\n"
-                    "(No: keep training the current model; the change applies on reset.)",
-                ),
-                self._after_reset_question,
+    def _ask_rebuild(self, then_train: bool, single_step: bool = False) -> None:
+        """Ask whether to rebuild the model from the screen. Yes: fresh weights (and train,
+        with ``then_train``). No: keep the model in memory; t and n train it on."""
+        from .widgets.confirm import ConfirmDialog
+
+        if self._asking:
+            return
+        self._asking = True
+        if then_train:
+            question = (
+                "The model in memory was built from another network or settings.\n"
+                "Rebuild it from the screen (fresh weights) and train?\n"
+                "No: train the current model on."
+            )
+        else:
+            question = (
+                "The network or settings on screen differ from the model in memory.\n"
+                "Rebuild the model from the screen now (fresh weights)?\n"
+                "No: keep the current model; t and n train it on."
             )
 
-    def _after_reset_question(self, yes: bool | None) -> None:
-        if yes:
-            self.action_reset()
+        def answered(yes: bool | None) -> None:
+            self._asking = False
+            if then_train:
+                if yes:
+                    self._reset_then_train(single_step)
+                elif not self.is_training and not self.problem:
+                    self._begin(single_step)
+            elif yes:
+                self.action_reset()
 
-    def _cursor(self) -> int:
-        return self.layer_stack.cursor
+        self.ask(ConfirmDialog("Rebuild the model?", question), answered)
 
-    def action_layer_add(self) -> None:
-        """Add a layer after the cursor (menu of kinds)."""
-        from .widgets.layer_dialog import LayerDialog
-
-        at = self._cursor() + 1 if self.layers else 0
-        self.ask(LayerDialog("Add layer"), lambda layer: self._insert_layer(at, layer))
-
-    def action_layer_insert(self) -> None:
-        """Insert a layer at the cursor (before the highlighted one)."""
-        from .widgets.layer_dialog import LayerDialog
-
-        at = self._cursor() if self.layers else 0
-        self.ask(LayerDialog("Insert layer"), lambda layer: self._insert_layer(at, layer))
-
-    def _insert_layer(self, at: int, layer: LayerSpec | None) -> None:
-        if layer is None:
-            return
-        self.layers.insert(at, layer)
-        self._refresh_layers(at)
-        self.layer_stack.focus_table()
-
-    def action_layer_delete(self) -> None:
-        """Delete the highlighted layer."""
-        if not self.layers:
-            self.notify("The stack is empty.", severity="warning")
-            return
-        at = self._cursor()
-        del self.layers[at]
-        self._refresh_layers(min(at, max(0, len(self.layers) - 1)))
-
-    def action_layer_edit(self) -> None:
-        """Edit the highlighted layer's units / slope / p."""
-        from .widgets.layer_dialog import LayerDialog
-
-        if not self.layers:
-            self.notify("The stack is empty: add a layer with 'a'.", severity="warning")
-            return
-        at = self._cursor()
-        layer = self.layers[at]
-        if param_name(layer.kind) is None:
-            self.notify(f"{layer.label()} has nothing to edit.", severity="warning")
-            return
-
-        def done(new: LayerSpec | None) -> None:
-            if new is not None and at < len(self.layers):
-                self.layers[at] = new
-                self._refresh_layers(at)
-            self.layer_stack.focus_table()
-
-        self.ask(LayerDialog(f"Edit layer {at + 1}", layer), done)
-
-    @reported
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        """Enter on a row of the layer table edits that layer."""
-        if event.data_table.id == "layer-table":
-            event.stop()
-            self.action_layer_edit()
-
-    def _move(self, delta: int) -> None:
-        at = self._cursor()
-        to = at + delta
-        if not self.layers or not 0 <= to < len(self.layers):
-            return
-        self.layers[at], self.layers[to] = self.layers[to], self.layers[at]
-        self._refresh_layers(to)
-
-    def action_layer_up(self) -> None:
-        """Move the highlighted layer up."""
-        self._move(-1)
-
-    def action_layer_down(self) -> None:
-        """Move the highlighted layer down."""
-        self._move(+1)
-
-    def load_spec(self, spec: RunSpec) -> None:
-        """Replace the layer stack and every setting by ``spec``'s."""
+    def load_spec(self, spec: RunSpec, ask: bool = True) -> None:
+        """Replace the layer stack and every setting by ``spec``'s (``ask``: whether a
+        trained model that differs from it asks to be rebuilt)."""
         self.base_spec = spec
-        self.layers = [LayerSpec(**vars(layer)) for layer in spec.layers]
         self._settings_values, self._settings_errors = {}, {}  # the panel re-reads them
-        self._refresh_layers(0)
+        self.layer_stack.load(spec.layers)
         panel = self._settings_panel()
         if panel is not None:
             panel.load(spec)
+        self._spec_changed(always_ask=ask)
 
     # ---- presets -------------------------------------------------------------------------
     def action_presets(self) -> None:
@@ -518,7 +465,7 @@ class TrainerApp(App[int]):
     def action_start(self) -> None:
         """Train from the current weights up to the set number of epochs."""
         if self.is_training:
-            if self.session.paused:
+            if self.control.status is TrainerStatus.PAUSED:
                 self.action_pause()
             else:
                 self.notify("Already training.")
@@ -530,8 +477,8 @@ class TrainerApp(App[int]):
         if not self.is_training:
             self.notify("Not training.")
             return
-        self.session.request_stop()  # never waits: the worker reports when it has stopped
-        self.state.message = "stopping…"
+        self.session.stop()  # never waits: the worker reports when it has stopped
+        self.control.stop()
         self._show_state()
 
     def action_pause(self) -> None:
@@ -539,19 +486,21 @@ class TrainerApp(App[int]):
         if not self.is_training:
             self.notify("Not training: press t to train.")
             return
-        if self.session.paused:
-            self.session.resume.set()
-            self.state.status, self.state.message = "running", ""
+        if self.control.stopping:
+            return
+        if self.control.status is TrainerStatus.PAUSED:
+            self.session.resume()
+            self.control.resume()
         else:
-            self.session.resume.clear()
-            self.state.status, self.state.message = "paused", "pausing after this epoch…"
+            self.session.pause()
+            self.control.pause()
         self._show_state()
 
     def action_step(self) -> None:
         """Train exactly one epoch (also while paused)."""
         if self.is_training:
-            if self.session.paused:
-                self.session.step_request.set()
+            if self.control.status is TrainerStatus.PAUSED and not self.control.pausing:
+                self.session.step()
             else:
                 self.notify("Training is running: pause (p) first to step.")
             return
@@ -559,27 +508,21 @@ class TrainerApp(App[int]):
 
     def _start(self, single_step: bool) -> None:
         if self.problem:
-            self.state.status, self.state.message = "invalid", self.problem
             self._show_state()
             self.notify(f"Cannot train: {self.problem}", title="Invalid", severity="error")
             return
-        run = self.session.run
-        if run is not None and needs_rebuild(run.spec, self.spec):
-            if self.session.epoch == 0:
-                self.session.run = None
+        control = self.control
+        if control.has_model and not control.model_matches:
+            if control.trained:
+                self._ask_rebuild(then_train=True, single_step=single_step)
             else:
-                from .widgets.confirm import ConfirmDialog
-
-                self.ask(
-                    ConfirmDialog(
-                        "Reset the model?",
-                        "The network or settings changed since this model was built.\n"
-                        "Reset the weights and train with the new ones?",
-                    ),
-                    lambda yes: self._reset_then_train(single_step) if yes else None,
-                )
-                return
-        elif run is not None and run.epoch >= self.spec.epochs and not single_step:
+                self._reset_then_train(single_step)
+            return
+        if (
+            control.status is TrainerStatus.FINISHED
+            and not single_step
+            and self.session.epoch >= self.spec.epochs
+        ):
             self.notify("Finished earlier: training again from fresh weights.")
             self._reset_then_train(single_step)
             return
@@ -588,23 +531,19 @@ class TrainerApp(App[int]):
     def _reset_then_train(self, single_step: bool) -> None:
         if self.is_training:
             return  # a second answer to the question; the first one started it
-        self.session.run = None  # no worker is running here, so nothing else holds it
+        self.session.discard()  # no worker is training here: the lock is free at once
+        self.control.reset("")
         self._clear_progress()
         self._begin(single_step)
 
     def _begin(self, single_step: bool) -> None:
-        self.is_training = True
-        self.session.stop_flag.clear()
-        self.session.resume.set()
-        self.session.step_request.clear()
-        self.state.status = "running"
-        self.state.message = "loading torch…" if not self.engine_ready else ""
-        self.state.target = self.spec.epochs
+        generation = self.control.begin(step=single_step)
+        self.session.begin()
         self._show_state()
-        self._train_worker(self.spec, self.spec.epochs, single_step)
+        self._train_worker(self.spec, self.spec.epochs, single_step, generation)
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
-    def _train_worker(self, spec: RunSpec, target: int, single_step: bool) -> None:
+    def _train_worker(self, spec: RunSpec, target: int, single_step: bool, generation: int) -> None:
         """Thread: drive the engine loop; post one message per epoch."""
         worker = get_current_worker()
         try:
@@ -613,25 +552,26 @@ class TrainerApp(App[int]):
             )
         except Exception as e:  # anything the engine raises ends up on screen, not a traceback
             status, message = "failed", f"{type(e).__name__}: {e}"
-        self.post_message(TrainingEnded(str(status), message))
+        self.post_message(TrainingEnded(str(status), message, generation))
 
     def action_reset(self) -> None:
-        """Re-initialise the weights (stops training first)."""
+        """Rebuild the model from the screen: fresh weights (stops training first)."""
         if self.is_training:
-            self.session.request_stop()
-        self._reset_worker()
+            self.session.stop()
+            self.control.stop()
+            self._show_state()
+        self._reset_worker("weights reset")
 
     @work(thread=True, exclusive=True, group="reset", exit_on_error=False)
-    def _reset_worker(self) -> None:
+    def _reset_worker(self, detail: str) -> None:
         """Thread: wait for the run to be free, then drop it (rebuilt on next start)."""
         self.session.discard()
-        self.post_message(WeightsReset())
+        self.post_message(WeightsReset(detail))
 
     def _clear_progress(self) -> None:
         self.history.clear()
         self.records.clear()
-        self.state = TrainState(target=self.spec.epochs, status="ready")
-        self._asked_reset = False
+        self.state = TrainState(target=self.spec.epochs)
         self._applied_lr = None
         self._show_state()
         self._show_boundary_data(None, None)
@@ -640,15 +580,7 @@ class TrainerApp(App[int]):
     @on(EngineLoaded)
     @reported
     def _engine_loaded(self, event: EngineLoaded) -> None:
-        self.engine_ready = event.error is None
-        if event.error:
-            self.state.status, self.state.message = "failed", f"cannot load torch: {event.error}"
-        elif self.state.status == "loading":
-            self.state.status, self.state.message = "ready", "press t to train"
-        elif self.is_training and self.state.message == "loading torch…":
-            self.state.message = ""
-        if self.problem and not self.is_training:
-            self.state.status, self.state.message = "invalid", self.problem
+        self.control.engine_loaded(event.error)
         self._show_state()
         if self.checkpoint is not None and self.engine_ready:
             self._load_checkpoint(self.checkpoint)
@@ -659,12 +591,10 @@ class TrainerApp(App[int]):
         if event.fresh:
             self.history.clear()
             self.records.clear()
-            self.state = TrainState(status="running")
-            self._asked_reset = False
+            self.state = TrainState()
             self._applied_lr = None
-        self.state.target = event.target
         self.state.epoch = event.epoch
-        self.state.status, self.state.message = "running", ""
+        self.control.started(event.epoch, event.target)
         self._show_state()
 
     @on(EpochsReady)
@@ -677,6 +607,7 @@ class TrainerApp(App[int]):
                 s.epoch, s.train_loss, s.train_acc, s.test_loss, s.test_acc,
                 s.seconds, s.samples_per_s,
             )  # fmt: skip
+            self.control.step(s.epoch)
         self._show_progress_soon()
 
     def _show_progress_soon(self) -> None:
@@ -699,10 +630,28 @@ class TrainerApp(App[int]):
         self._show_state()
 
     def _show_state(self) -> None:
-        """Show ``self.state`` in the Training panel. Worker messages and timers can arrive
-        while the app is closing and its widgets are gone: then there is nothing to show."""
+        """Show the controller's fact and ``self.state``'s metrics in the Training panel.
+        Worker messages and timers can arrive while the app is closing and its widgets are
+        gone: then there is nothing to show. A fact cut to fit is given in full once in a
+        notification."""
+        control, state = self.control, self.state
+        state.status, state.message = control.tone, control.detail
+        state.target = control.target
+        state.status_line = control.status_line
         with contextlib.suppress(NoMatches):
-            self.query_one(AccuracyPanel).show(self.state)
+            panel = self.query_one(AccuracyPanel)
+            panel.border_subtitle = control.model_note()
+            panel.show(state)
+            width = panel.content_size.width
+            full = control.full_line()
+            if (
+                width
+                and len(full) > width
+                and full != self._noted_line
+                and control.tone in ("differs", "failed", "diverged", "invalid")
+            ):
+                self._noted_line = full
+                self.notify(full, title="Training", severity="warning", timeout=8)
 
     @on(BoundaryReady)
     @reported
@@ -722,24 +671,19 @@ class TrainerApp(App[int]):
     @reported
     def _paused_changed(self, event: PausedChanged) -> None:
         if event.paused:
-            self.state.status, self.state.message = "paused", "p resumes, n steps one epoch"
-        elif self.is_training:
-            self.state.status, self.state.message = "running", ""
+            self.control.paused()
         self._show_state()
 
     @on(TrainingEnded)
     @reported
     def _training_ended(self, event: TrainingEnded) -> None:
-        self.is_training = False
-        self.session.resume.set()
-        status, message = event.status, event.message
-        if status == "paused":
-            status, message = "ready", message + "; t trains on, n steps again"
-        self.state.status, self.state.message = status, message
+        if not self.control.end(event.generation, event.status, event.message):
+            return  # a training already superseded (a reset, a rebuild)
         self._show_state()
-        if status in ("diverged", "failed"):
+        status, message = self.control.status, event.message
+        if status in (TrainerStatus.DIVERGED, TrainerStatus.FAILED):
             self.notify(message, title=f"Training {status}", severity="error", timeout=10)
-        elif status == "finished":
+        elif status is TrainerStatus.FINISHED:
             best = self.state.best_test
             self.notify(
                 f"Finished: best test accuracy {best:.1f}%" if best is not None else "Finished."
@@ -747,12 +691,9 @@ class TrainerApp(App[int]):
 
     @on(WeightsReset)
     @reported
-    def _weights_reset(self, _: WeightsReset) -> None:
+    def _weights_reset(self, event: WeightsReset) -> None:
+        self.control.reset(event.detail)
         self._clear_progress()
-        self.state.message = "weights reset; t trains from scratch"
-        if self.problem:
-            self.state.status, self.state.message = "invalid", self.problem
-        self._show_state()
 
     @on(CheckpointDone)
     @reported
@@ -792,12 +733,12 @@ class TrainerApp(App[int]):
     def _load_checkpoint(self, path: Path) -> None:
         """Read a checkpoint off the UI thread; its spec and weights replace the current."""
 
-        def read() -> RunSpec:
+        def read() -> LoadedModel:
             check_regular_file(path)
             return self.session.load_checkpoint(path)
 
-        def loaded(spec: RunSpec) -> None:
-            self.load_spec(spec)
+        def loaded(model: LoadedModel) -> None:
+            self._show_loaded(model)
             self.notify(f"Loaded checkpoint {path}")
 
         def failed(error: BaseException) -> None:
@@ -805,6 +746,23 @@ class TrainerApp(App[int]):
                         severity="error", timeout=10)  # fmt: skip
 
         self.jobs.start(f"reading checkpoint {path}", read, loaded, failed)
+
+    def _show_loaded(self, model: LoadedModel) -> None:
+        """A checkpoint's model is in memory: the screen shows its network and settings,
+        the epoch it reached, its accuracies on the spec's data and its map."""
+        if self.is_training:  # only at start-up (--checkpoint): nothing trains yet
+            return
+        self.control.loaded(model.spec, model.epoch)
+        self.load_spec(model.spec, ask=False)
+        self._clear_progress()
+        state = self.state
+        state.epoch = model.epoch
+        state.train_acc = state.best_train = model.train_acc
+        state.test_acc = state.best_test = model.test_acc
+        state.train_loss, state.test_loss = model.train_loss, model.test_loss
+        self._show_state()
+        disk = DISK if model.spec.data.name == "disk" else None
+        self._show_boundary_data(model.boundary, disk)
 
     def action_save_checkpoint(self) -> None:
         """Save the trained model (engine checkpoint format)."""
@@ -880,7 +838,7 @@ class TrainerApp(App[int]):
 
     def leave(self, code: int) -> None:
         """Stop training and exit with ``code`` (quit, a signal, the terminal gone)."""
-        self.session.request_stop()
+        self.session.stop()
         self.workers.cancel_group(self, "train")
         self.exit(code)
 

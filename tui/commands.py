@@ -45,4 +45,9 @@ class TrainerCommands(Provider):
                 yield Hit(score, matcher.highlight(title), command, help=help_text)
 
     async def _run(self, action: str) -> None:
-        await self.app.run_action(action)
+        if action.startswith("layer_"):  # the layer stack's own actions
+            from .widgets.layer_stack import LayerStack
+
+            await self.app.run_action(action, self.app.query_one(LayerStack))
+        else:
+            await self.app.run_action(action)

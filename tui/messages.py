@@ -65,12 +65,14 @@ class TrainingStarted(Message):
 
 
 class TrainingEnded(Message):
-    """The worker's loop ended: ``status`` finished / stopped / diverged / paused / failed."""
+    """The worker's loop ended: ``status`` finished / stopped / diverged / paused / failed.
+    ``generation``: the number the controller gave that training when it began."""
 
-    def __init__(self, status: str, message: str = "") -> None:
+    def __init__(self, status: str, message: str = "", generation: int = 0) -> None:
         super().__init__()
         self.status = status
         self.message = message
+        self.generation = generation
 
 
 class PausedChanged(Message):
@@ -82,7 +84,11 @@ class PausedChanged(Message):
 
 
 class WeightsReset(Message):
-    """The weights were re-initialised (or the run discarded)."""
+    """The run was discarded (the next training builds a new one); ``detail`` says why."""
+
+    def __init__(self, detail: str = "weights reset") -> None:
+        super().__init__()
+        self.detail = detail
 
 
 class CheckpointDone(Message):

@@ -15,6 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,10 +55,10 @@ class TrainingSession:
     def __init__(self) -> None:
         self.run: Run | None = None
         self.lock = threading.RLock()
-        self.stop_flag = threading.Event()
-        self.resume = threading.Event()
-        self.resume.set()
-        self.step_request = threading.Event()
+        self._stop_flag = threading.Event()
+        self._resume_event = threading.Event()
+        self._resume_event.set()
+        self._step_request = threading.Event()
         self._feed: deque[EpochSummary] = deque()
         self._feed_lock = threading.Lock()
         self._unnotified = False
@@ -123,14 +124,35 @@ class TrainingSession:
         with self._saved:
             return self._saved.wait_for(lambda: self._saving == 0, timeout)
 
-    # ---- controls (UI thread) ----------------------------------------------------------
+    # ---- controls (UI thread): the only code that touches the events ----------------------
     @property
     def paused(self) -> bool:
-        return not self.resume.is_set()
+        return not self._resume_event.is_set()
 
-    def request_stop(self) -> None:
-        self.stop_flag.set()
-        self.resume.set()
+    def begin(self) -> None:
+        """Before a worker starts :meth:`train`: not stopped, not paused, no step asked."""
+        self._stop_flag.clear()
+        self._resume_event.set()
+        self._step_request.clear()
+
+    def pause(self) -> None:
+        """The worker waits after the epoch it is in."""
+        self._resume_event.clear()
+
+    def resume(self) -> None:
+        """The worker goes on after a pause."""
+        self._resume_event.set()
+
+    def step(self) -> None:
+        """While paused: the worker trains exactly one more epoch, then waits again."""
+        self._step_request.set()
+
+    def stop(self) -> None:
+        """The worker stops within a batch (it never waits for it)."""
+        self._stop_flag.set()
+        self._resume_event.set()
+
+    request_stop = stop
 
     def set_lr(self, lr: float) -> None:
         """Apply a new learning rate to the run now (and to later runs)."""
@@ -139,6 +161,10 @@ class TrainingSession:
     @property
     def epoch(self) -> int:
         return self.run.epoch if self.run is not None else 0
+
+    @property
+    def has_run(self) -> bool:
+        return self.run is not None
 
     # ---- thread side -------------------------------------------------------------------
     def discard(self) -> None:
@@ -186,12 +212,11 @@ class TrainingSession:
         post: Post,
         single_step: bool,
     ) -> tuple[str, str]:
-        self.stop_flag.clear()
 
         def should_stop() -> bool:
             if self.pending_lr is not None and self.run is not None:
                 self._apply_lr(self.run)
-            return is_cancelled() or self.stop_flag.is_set()
+            return is_cancelled() or self._stop_flag.is_set()
 
         with self.lock:
             run, fresh = self._ensure_run(spec)
@@ -200,26 +225,26 @@ class TrainingSession:
             if run.epoch == 0:
                 post(BoundaryReady(self.boundary(run)))
         remaining = target - run.epoch
-        if remaining <= 0:
-            return "finished", f"already trained {run.epoch} epochs"
         if single_step:
-            remaining = 1
+            remaining = 1  # also past the last epoch: a step is asked for explicitly
+        elif remaining <= 0:
+            return "finished", f"already trained {run.epoch} epochs"
         last_boundary = time.monotonic()
         was_paused = False
         for _ in range(remaining):
             # Between epochs: honour pause (and single steps while paused).
-            while not self.resume.is_set() and not should_stop():
+            while not self._resume_event.is_set() and not should_stop():
                 self._flush(post)  # show the last epoch (or the stepped one) while paused
                 if not was_paused:
                     was_paused = True
                     post(PausedChanged(True))
-                if self.step_request.is_set():
+                if self._step_request.is_set():
                     break
-                self.resume.wait(0.05)
+                self._resume_event.wait(0.05)
             if should_stop():
                 return "stopped", f"stopped after epoch {run.epoch}"
-            stepping = self.step_request.is_set()
-            self.step_request.clear()
+            stepping = self._step_request.is_set()
+            self._step_request.clear()
             if was_paused and not stepping:
                 was_paused = False
                 post(PausedChanged(False))
@@ -268,18 +293,35 @@ class TrainingSession:
 
     def save_checkpoint(self, path: Path) -> None:
         """Save the current model and spec (engine's atomic save_checkpoint)."""
-        from miniframe.engine.checkpoint import save_checkpoint
-
         with self._doing("_saving"), self.lock:
             if self.run is None:
                 raise ValueError("nothing to save yet: train the model first")
-            save_checkpoint(path, self.run.model, self.run.spec)
+            self.run.save(path)  # with its epoch, data shape and input transform
 
-    def load_checkpoint(self, path: Path) -> RunSpec:
-        """Load a checkpoint: its spec becomes the run's, its weights the model's."""
+    def load_checkpoint(self, path: Path) -> LoadedModel:
+        """Load a checkpoint: its spec becomes the run's, its weights the model's; returns
+        what the screen shows of it at once (its accuracies and its map)."""
         from miniframe.engine.train import Run
 
         run = Run.from_checkpoint(path)
         with self.lock:
             self.run = run
-        return run.spec
+            train_loss, train_acc = run.trainer.evaluate(run.train_data)
+            test_loss, test_acc = run.trainer.evaluate(run.test_data)
+            boundary = self.boundary(run)
+        return LoadedModel(
+            run.spec, run.epoch, train_loss, train_acc, test_loss, test_acc, boundary
+        )
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A checkpoint's model as the screen shows it: spec, epoch, accuracies, map."""
+
+    spec: RunSpec
+    epoch: int
+    train_loss: float
+    train_acc: float
+    test_loss: float
+    test_acc: float
+    boundary: BoundaryData

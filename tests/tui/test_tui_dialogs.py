@@ -16,6 +16,7 @@ import pytest
 from textual import events
 from textual.widgets import Input
 from tui_helpers import (
+    commit_setting,
     notes,
     notified,
     press,
@@ -35,6 +36,7 @@ from miniframe.tui.errors import ErrorLog
 from miniframe.tui.session import TrainingSession
 from miniframe.tui.widgets.confirm import ConfirmDialog
 from miniframe.tui.widgets.layer_dialog import LayerDialog
+from miniframe.tui.widgets.layer_stack import LayerStack
 from miniframe.tui.widgets.preset_picker import PresetPicker
 from miniframe.tui.widgets.prompt import PromptDialog
 
@@ -162,7 +164,7 @@ def test_double_enter_in_the_confirm_dialog(config_dir) -> None:
             await wait_ready(pilot, engine=True)
             await press(pilot, "t")
             await wait_for(pilot, lambda: app.state.status == "finished")
-            app.query_one("#set-seed", Input).value = "7"  # needs a new model: asks
+            commit_setting(app, "seed", "7")  # needs a new model: asks
             await wait_dialog(pilot, ConfirmDialog)
             double_enter(app)
             await settle_after(pilot, app, ConfirmDialog)
@@ -223,10 +225,10 @@ def test_an_error_in_an_action_is_reported_and_the_app_goes_on(config_dir, monke
 
 
 def test_errors_in_a_handler_and_a_dialog_callback_are_reported(config_dir, monkeypatch) -> None:
-    def broken_insert(self: TrainerApp, at: int, layer: object) -> None:
+    def broken_insert(self: LayerStack, at: int, layer: object) -> None:
         raise ValueError("bad insert")
 
-    monkeypatch.setattr(TrainerApp, "_insert_layer", broken_insert)
+    monkeypatch.setattr(LayerStack, "_insert", broken_insert)
 
     def broken_drain(self: TrainingSession) -> list:
         raise KeyError("feed")

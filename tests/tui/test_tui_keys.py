@@ -7,11 +7,11 @@ from tui_helpers import press, run, tiny_spec, type_text, wait_for, wait_ready
 
 from miniframe.tui.app import TrainerApp
 from miniframe.tui.commands import COMMANDS
-from miniframe.tui.widgets.layer_table import LayerTable
+from miniframe.tui.widgets.layer_stack import LayerStack
 
 
 def all_bindings() -> list[Binding]:
-    return [b for b in [*TrainerApp.BINDINGS, *LayerTable.BINDINGS] if isinstance(b, Binding)]
+    return [b for b in [*TrainerApp.BINDINGS, *LayerStack.BINDINGS] if isinstance(b, Binding)]
 
 
 def test_every_binding_has_id_description_and_palette_entry() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from tui_helpers import (
+    commit_setting,
     notes,
     notified,
     press,
@@ -76,7 +77,7 @@ def test_save_as_preset_then_load_it_back(config_dir) -> None:
         app = TrainerApp(tiny_spec(), load_engine_on_start=False)
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_ready(pilot)
-            app.query_one("#set-epochs").value = "7"
+            commit_setting(app, "epochs", "7")
             await wait_for(pilot, lambda: app.spec.epochs == 7)
             await press(pilot, "s")
             prompt = await wait_dialog(pilot, PromptDialog)

@@ -13,7 +13,7 @@ from miniframe.engine.train import EpochSummary
 from miniframe.tui.export import write_metrics_csv
 from miniframe.tui.history import MetricHistory
 from miniframe.tui.messages import BoundaryData
-from miniframe.tui.model import (
+from miniframe.tui.spec_form import (
     batch_hint,
     layer_rows,
     needs_rebuild,

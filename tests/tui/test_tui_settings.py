@@ -14,7 +14,8 @@ def new_app() -> TrainerApp:
 
 
 async def type_into(pilot, field: str, text: str) -> None:
-    """Clear the field and type ``text`` key by key; wait until the field holds it."""
+    """Clear the field, type ``text`` key by key and press Enter (a value counts when it
+    is committed); wait until the app has taken it in."""
     app = pilot.app
     await wait_ready(pilot)
     widget = app.query_one(f"#set-{field}", Input)
@@ -23,6 +24,7 @@ async def type_into(pilot, field: str, text: str) -> None:
     widget.value = ""
     await press(pilot, *text)
     await wait_for(pilot, lambda: widget.value == text, what=f"{field} == {text!r}")
+    await press(pilot, "enter")
     # ...and until the app has taken in the panel's last change (a message behind the keys)
     panel = app.query_one(SettingsPanel)
     await wait_for(

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from tui_helpers import notified, press, resize, run, tiny_spec, wait_dialog, wait_for, wait_ready
+from tui_helpers import (
+    commit_setting,
+    notified,
+    press,
+    resize,
+    run,
+    tiny_spec,
+    wait_dialog,
+    wait_for,
+    wait_ready,
+)
 
 from miniframe.tui.app import TrainerApp
 from miniframe.tui.widgets.accuracy_panel import AccuracyPanel
@@ -93,7 +103,7 @@ def test_learning_rate_change_applies_to_running_training(config_dir) -> None:
         async with app.run_test(size=(80, 24)) as pilot:
             await press(pilot, "t")
             await wait_for(pilot, lambda: app.state.epoch >= 1)
-            app.query_one("#set-lr").value = "0.0005"
+            commit_setting(app, "lr", "0.0005")
             await wait_for(pilot, lambda: app.session.run.optimizer.lr == 0.0005)
             assert app.is_training, "a learning-rate change does not stop training"
             await press(pilot, "t")
@@ -108,7 +118,7 @@ def test_structural_change_asks_to_reset(config_dir) -> None:
         async with app.run_test(size=(80, 24)) as pilot:
             await press(pilot, "t")
             await wait_for(pilot, lambda: app.state.status == "finished")
-            app.query_one("#set-seed").value = "7"
+            commit_setting(app, "seed", "7")
             await wait_dialog(pilot, ConfirmDialog)
             await press(pilot, "y")
             await wait_for(pilot, lambda: app.session.run is None and not app.records)

@@ -170,3 +170,12 @@ async def wait_closed(pilot: Pilot[Any], cls: type) -> None:
         lambda: not any(isinstance(s, cls) for s in app.screen_stack),
         what=f"the {cls.__name__} dialog to close",
     )
+
+
+def commit_setting(app: Any, name: str, text: str) -> None:
+    """Put ``text`` in the setting ``name`` and commit it (as Enter or leaving it would)."""
+    from miniframe.tui.widgets.settings_panel import SettingsPanel
+
+    field = app.query_one(f"#set-{name}")
+    field.value = text
+    app.query_one(SettingsPanel).commit(field)

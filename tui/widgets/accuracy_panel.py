@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,7 @@ STATUS_STYLE = {
     "diverged": "bold red",
     "failed": "bold red",
     "invalid": "bold red",
+    "differs": "bold magenta",
 }
 
 
@@ -101,6 +102,8 @@ class TrainState:
     message: str = ""
     recent_seconds: list[float] = field(default_factory=list)
     recent_samples: list[float] = field(default_factory=list)
+    #: When set, the last line: one fact fitting the width (the trainer's controller).
+    status_line: Callable[[int], str] | None = None
     #: Replica mode: the seeds' spread (None for a single run).
     replicas: ReplicaStats | None = None
 
@@ -252,6 +255,9 @@ def format_panel(state: TrainState, width: int = 46) -> Text:
             timing.pop()  # the seeds count matters more than the rate
         timing.append(seeds)
     text.append("".join(timing) + "\n", "dim")
+    if state.status_line is not None:
+        text.append(state.status_line(width), STATUS_STYLE.get(state.status, ""))
+        return text
     text.append(f"{state.status}", STATUS_STYLE.get(state.status, ""))
     if state.message:
         text.append(f": {state.message}", STATUS_STYLE.get(state.status, ""))

@@ -49,7 +49,7 @@ class KeyFooter(Footer):
         keys.sort(
             key=lambda w: (
                 "-command-palette" in w.classes,
-                _action(w).startswith("app.layer"),
+                _action(w).startswith("layer_"),
                 _action(w) == "quit",
             )
         )

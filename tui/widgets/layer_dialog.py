@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from miniframe.engine import LAYERS, LayerSpec
 
-from ..model import (
+from ..spec_form import (
     LAYER_MENU,
     PARAM_LABELS,
     kind_title,
@@ -29,6 +29,35 @@ DEFAULT_PARAM = {
 MENU_HINT = {k.name: k.menu_label for k in LAYERS.values()}
 
 
+class FreshInput(Input):
+    """An input whose value, until the user moves in it, is replaced by the first key typed.
+
+    Selecting the text on focus is not enough: a key that comes in the same terminal read as
+    the one opening the dialog can reach the input before its selection is set, and was
+    appended to the old value (``e`` then ``7`` gave ``257``). Here "fresh" is a state of the
+    input itself, so the first printable key replaces the value however fast it comes."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]  # Input's own keywords
+        self.fresh = True
+
+    def refill(self, text: str) -> None:
+        """Show ``text``, fresh again (the next key replaces it)."""
+        self.value = text
+        self.fresh = True
+        self.select_all()
+
+    async def _on_key(self, event: events.Key) -> None:
+        if self.fresh:
+            if event.is_printable:
+                self.select_all()
+            self.fresh = event.key in ("tab", "shift+tab")
+        await super()._on_key(event)
+
+    def _on_click(self, event: events.Click) -> None:
+        self.fresh = False
+
+
 class LayerDialog(Dialog[LayerSpec | None]):
     """Returns the new/edited LayerSpec, or None when cancelled (Escape)."""
 
@@ -44,15 +73,14 @@ class LayerDialog(Dialog[LayerSpec | None]):
                 id="layer-kinds",
             )
         yield Label("", id="param-label")
-        yield Input(id="param-input", compact=True)
+        yield FreshInput(id="param-input", compact=True)
         yield Static("", id="dialog-error", classes="dialog-error")
 
     def on_mount(self) -> None:
         if self.editing is not None:
             self._show_param(self.kind, layer_param_text(self.editing))
-            field = self.query_one("#param-input", Input)
+            field = self.query_one("#param-input", FreshInput)
             field.focus()
-            field.select_all()  # the first key typed replaces the old value
         else:
             self._show_param(self.kind, None)
             self.query_one(OptionList).focus()
@@ -60,11 +88,11 @@ class LayerDialog(Dialog[LayerSpec | None]):
     def _show_param(self, kind: str, text: str | None) -> None:
         name = param_name(kind)
         label = self.query_one("#param-label", Label)
-        field = self.query_one("#param-input", Input)
+        field = self.query_one("#param-input", FreshInput)
         label.display = field.display = name is not None
         if name is not None:
             label.update(f"{kind_title(kind)} {PARAM_LABELS[name]}:")
-            field.value = text if text is not None else DEFAULT_PARAM[name]
+            field.refill(text if text is not None else DEFAULT_PARAM[name])
         self.query_one("#dialog-error", Static).update("")
 
     @on(OptionList.OptionHighlighted)

@@ -1,8 +1,11 @@
 """The layer stack: one row per layer with its shape and parameter count, and the total.
 
-The app owns the list of layers; this widget only shows it (``show``) and keeps a cursor.
-Its key bindings call app actions, so the same actions are reachable from the command
-palette.
+This widget owns the list of layers and edits it: add (a), insert (i), delete (d), edit (e,
+or enter on a row), move up / down (K / J). Each edit posts :class:`LayerStack.Changed` with
+the new list; the app turns it into a spec and tells the stack why that spec's stack is
+invalid (:meth:`LayerStack.show_error`). The app calls :meth:`LayerStack.load` to show
+another spec's layers (no message), and runs the layer actions of the command palette on this
+widget (``app.run_action("layer_add", stack)``).
 
 For a fast first frame the stack starts as plain text laid out like the table's rows (a
 DataTable costs ~0.1 s to build and draw); the app calls :meth:`LayerStack.mount_table`
@@ -12,24 +15,47 @@ just after the first frame, and from then on the rows live in the focusable tabl
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.css.query import NoMatches
+from textual.message import Message
 from textual.widgets import Static
 
-from miniframe.engine.spec import LayerSpec
+from miniframe.engine import LayerSpec
 
-from ..model import LayerRow, layer_rows
+from ..errors import guarded
+from ..spec_form import LayerRow, layer_rows, param_name
 
 if TYPE_CHECKING:
+    from textual.widgets import DataTable
+
     from .layer_table import LayerTable
 
 
 class LayerStack(Vertical):
     """Table of layers, the parameter total, and the stack's validation message."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "layer_add", "Add", id="layer.add"),
+        Binding("i", "layer_insert", "Ins", id="layer.insert"),
+        Binding("d,delete", "layer_delete", "Del", id="layer.delete"),
+        Binding("e", "layer_edit", "Edit", id="layer.edit"),
+        Binding("K,shift+up", "layer_up", "Up", id="layer.up", key_display="K"),
+        Binding("J,shift+down", "layer_down", "Down", id="layer.down", key_display="J"),
+    ]
+
+    class Changed(Message):
+        """The user edited the stack: ``layers`` is the new list (a copy). A plain class,
+        not a dataclass: this module is imported before the first frame."""
+
+        def __init__(self, stack: LayerStack, layers: list[LayerSpec]) -> None:
+            super().__init__()
+            self.stack = stack
+            self.layers = layers
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -56,6 +82,101 @@ class LayerStack(Vertical):
         table.add_column("params", key="params")
         self._table = table
         self.show(self._layers, self._cursor, self._error)
+
+    @property
+    def layer_list(self) -> list[LayerSpec]:
+        """The layers shown (a copy). (Not ``layers``: that is a Widget's CSS layers.)"""
+        return list(self._layers)
+
+    def load(self, layers: Sequence[LayerSpec], error: str | None = None) -> None:
+        """Show ``layers`` (another spec's), cursor on the first; posts no message."""
+        self.show(layers, 0, error)
+
+    def show_error(self, error: str | None) -> None:
+        """Show why the stack is invalid (None: it is fine)."""
+        if error != self._error:
+            self.show(self._layers, None, error)
+
+    # ---- editing ------------------------------------------------------------------------
+    def _edited(self, layers: list[LayerSpec], cursor: int) -> None:
+        self.show(layers, cursor, self._error)
+        self.post_message(self.Changed(self, list(layers)))
+
+    def _ask(self, title: str, layer: LayerSpec | None, done: Any) -> None:
+        from .layer_dialog import LayerDialog
+
+        def answered(new: LayerSpec | None) -> None:
+            if new is not None:
+                done(new)
+            self.focus_table()
+
+        self.app.push_screen(LayerDialog(title, layer), guarded(self.app, title, answered))
+
+    def action_layer_add(self) -> None:
+        """Add a layer after the cursor (menu of kinds)."""
+        at = self.cursor + 1 if self._layers else 0
+        self._ask("Add layer", None, lambda layer: self._insert(at, layer))
+
+    def action_layer_insert(self) -> None:
+        """Insert a layer at the cursor (before the highlighted one)."""
+        at = self.cursor if self._layers else 0
+        self._ask("Insert layer", None, lambda layer: self._insert(at, layer))
+
+    def _insert(self, at: int, layer: LayerSpec) -> None:
+        layers = list(self._layers)
+        layers.insert(min(at, len(layers)), layer)
+        self._edited(layers, at)
+
+    def action_layer_delete(self) -> None:
+        """Delete the highlighted layer."""
+        if not self._layers:
+            self.notify("The stack is empty.", severity="warning")
+            return
+        at = self.cursor
+        layers = list(self._layers)
+        del layers[at]
+        self._edited(layers, min(at, max(0, len(layers) - 1)))
+
+    def action_layer_edit(self) -> None:
+        """Edit the highlighted layer's units / slope / p."""
+        if not self._layers:
+            self.notify("The stack is empty: add a layer with 'a'.", severity="warning")
+            return
+        at = self.cursor
+        layer = self._layers[at]
+        if param_name(layer.kind) is None:
+            self.notify(f"{layer.label()} has nothing to edit.", severity="warning")
+            return
+
+        def done(new: LayerSpec) -> None:
+            if at < len(self._layers):
+                layers = list(self._layers)
+                layers[at] = new
+                self._edited(layers, at)
+
+        self._ask(f"Edit layer {at + 1}", layer, done)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row edits that layer."""
+        event.stop()
+        self.action_layer_edit()
+
+    def _move(self, delta: int) -> None:
+        at = self.cursor
+        to = at + delta
+        if not self._layers or not 0 <= to < len(self._layers):
+            return
+        layers = list(self._layers)
+        layers[at], layers[to] = layers[to], layers[at]
+        self._edited(layers, to)
+
+    def action_layer_up(self) -> None:
+        """Move the highlighted layer up."""
+        self._move(-1)
+
+    def action_layer_down(self) -> None:
+        """Move the highlighted layer down."""
+        self._move(+1)
 
     @property
     def table(self) -> LayerTable:

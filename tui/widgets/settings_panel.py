@@ -1,9 +1,12 @@
 """Settings: loss, solver and its numbers, batch size, epochs, init, seed, dataset.
 
-Choices are compact Selects, numbers are compact Inputs parsed on every keystroke; a bad
-value turns its field red with the reason underneath and is left as typed (nothing the user
-typed is lost). The panel posts one :class:`SettingsPanel.Changed` with every parsed value
-and every error; the app turns those into a spec.
+Choices are compact Selects, numbers are compact Inputs. A value counts when it is
+committed: a choice when picked, a number on Enter or when the focus leaves its field, never
+per keystroke (typing "5" on the way to "5e-4" changes nothing). A committed value that does
+not parse turns its field red with the reason underneath and is left as typed (nothing the
+user typed is lost); the spec keeps the last good value. The panel posts one
+:class:`SettingsPanel.Changed` per commit with every committed value and every error; the app
+turns those into a spec.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from textual.widgets import Input, Label, Select, Static
 
 from miniframe.engine.spec import RunSpec
 
-from ..model import (
+from ..spec_form import (
     DATASET_CHOICES,
     INIT_CHOICES,
     LOSS_CHOICES,
@@ -91,6 +94,10 @@ class SettingsPanel(VerticalScroll):
         super().__init__(**kwargs)
         self._initial = spec_values(spec) if spec is not None else {}
         self._loaded = False  # changes are reported once a spec is loaded
+        #: The text of each number field as last committed (what :meth:`read` parses).
+        self._committed: dict[str, str] = {
+            name: self._initial.get(name, "") for name in ORDER if name not in SELECTS
+        }
 
     def compose(self) -> ComposeResult:
         initial = self._initial
@@ -130,6 +137,7 @@ class SettingsPanel(VerticalScroll):
                     self.query_one(f"#set-{name}", Select).value = values[name]
                 else:
                     self.query_one(f"#set-{name}", Input).value = values[name]
+                    self._committed[name] = values[name]
         self._refresh_state()
 
     def read(self) -> tuple[dict[str, Any], dict[str, str]]:
@@ -142,7 +150,7 @@ class SettingsPanel(VerticalScroll):
                 if isinstance(value, str):
                     values[name] = value
                 continue
-            text = self.query_one(f"#set-{name}", Input).value
+            text = self._committed[name]
             try:
                 values[name] = parse_setting(name, text)
             except ValueError as e:
@@ -155,8 +163,11 @@ class SettingsPanel(VerticalScroll):
 
     # ---- events --------------------------------------------------------------------------
     @on(Input.Changed, ".setting-input")
+    def _typed(self, event: Input.Changed) -> None:
+        event.stop()  # not committed yet: nothing changes
+
     @on(Select.Changed, ".setting-select")
-    def _changed(self, event: Message) -> None:
+    def _picked(self, event: Select.Changed) -> None:
         event.stop()
         if self._loaded:  # not the Selects' own start-up events
             self._refresh_state()
@@ -164,7 +175,22 @@ class SettingsPanel(VerticalScroll):
     @on(Input.Submitted, ".setting-input")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        self.commit(event.input)
         self.screen.focus_next()
+
+    @on(Input.Blurred, ".setting-input")
+    def _left(self, event: Input.Blurred) -> None:
+        event.stop()
+        self.commit(event.input)
+
+    def commit(self, field: Input) -> None:
+        """Take ``field``'s text as its value (posts Changed when it differs)."""
+        name = (field.id or "").removeprefix("set-")
+        if name not in self._committed or self._committed[name] == field.value:
+            return
+        self._committed[name] = field.value
+        if self._loaded:
+            self._refresh_state()
 
     def _refresh_state(self) -> None:
         values, errors = self.read()
