@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -831,6 +831,13 @@ class TrainerApp(App[int]):
             panel.query("Select, Input").first().focus()
 
     # ---- quitting ------------------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        """A key still bubbling up when the app closes (pressed just before ctrl+q) finds no
+        screen to act on: drop it instead of raising ScreenStackError on the way out."""
+        if isinstance(event, events.Key) and not self.screen_stack:
+            return
+        await super().on_event(event)
+
     async def action_quit(self) -> None:
         """Quit, also mid-training: ask the worker to stop, and exit without waiting for it
         (``miniframe-tui`` ends the process even if a batch is still running)."""
