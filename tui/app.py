@@ -432,10 +432,13 @@ class TrainerApp(App[int]):
             self._save_preset,
         )
 
-    def _save_preset(self, name: str | None) -> None:
+    def _save_preset(self, name: str | None, *, replace: bool = False) -> None:
+        """Save in a worker; a name that is taken (your file, or a built-in yours would hide)
+        asks first, then saves again with ``replace``."""
         if name is None:
             return
         from . import presets as preset_store
+        from .widgets.confirm import ConfirmDialog
 
         spec = self.spec
 
@@ -445,11 +448,20 @@ class TrainerApp(App[int]):
             self.notify(f"Saved preset {path.stem} to {path}")
 
         def failed(error: BaseException) -> None:
+            if isinstance(error, preset_store.PresetExistsError) and not replace:
+                title = "Replace preset?" if error.reason == "file" else "Hide a built-in?"
+                self.ask(
+                    ConfirmDialog(title, str(error)),
+                    lambda yes: self._save_preset(name, replace=True) if yes else None,
+                )
+                return
             self.notify(f"Could not save preset: {error}", severity="error", timeout=10)
 
         self.jobs.start(
             f"saving preset {name}",
-            lambda: preset_store.save_user_preset(name, spec, self.config_dir),
+            lambda: preset_store.save_user_preset(
+                name, spec, self.config_dir, overwrite=replace, shadow=replace
+            ),
             saved,
             failed,
         )

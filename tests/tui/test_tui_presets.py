@@ -123,3 +123,45 @@ def test_malformed_preset_notifies_and_keeps_state(config_dir) -> None:
             assert app.is_running
 
     run(scenario())
+
+
+def test_saving_over_a_taken_name_asks_first(config_dir) -> None:
+    """Your file of that name, or a built-in it would hide: a question; "No" keeps the file
+    (and the built-in), "Yes" replaces it."""
+    from miniframe.tui.widgets.confirm import ConfirmDialog
+
+    async def save_as(pilot, name: str) -> None:
+        await press(pilot, "s")
+        prompt = await wait_dialog(pilot, PromptDialog)
+        prompt.query_one("#prompt-input").value = name
+        await press(pilot, "enter")
+
+    async def scenario() -> None:
+        app = TrainerApp(tiny_spec(), load_engine_on_start=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_ready(pilot)
+            await save_as(pilot, "mine")
+            path = config_dir / "presets" / "mine.toml"
+            await wait_for(pilot, path.exists)
+            await wait_closed(pilot, PromptDialog)
+            before = path.read_text()
+            commit_setting(app, "epochs", "9")
+            await wait_for(pilot, lambda: app.spec.epochs == 9)
+            await save_as(pilot, "mine")
+            question = await wait_dialog(pilot, ConfirmDialog)
+            assert "already exists" in question.question
+            await press(pilot, "n")
+            await wait_closed(pilot, ConfirmDialog)
+            assert path.read_text() == before  # "No" keeps your file
+            await save_as(pilot, "mine")
+            await wait_dialog(pilot, ConfirmDialog)
+            await press(pilot, "y")
+            await wait_for(pilot, lambda: RunSpec.load(path).epochs == 9)
+            # a built-in name: asked too; yes writes yours, which then hides the built-in
+            await save_as(pilot, "vanilla")
+            question = await wait_dialog(pilot, ConfirmDialog)
+            assert "built-in" in question.question
+            await press(pilot, "y")
+            await wait_for(pilot, (config_dir / "presets" / "vanilla.toml").exists)
+
+    run(scenario())
