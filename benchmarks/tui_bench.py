@@ -118,7 +118,7 @@ def _percentile(values: Sequence[float], q: float) -> float:
 
 
 def _spec(preset: str, epochs: int) -> Any:
-    from miniframe.engine.spec import load_preset
+    from miniframe.engine import load_preset
 
     return load_preset(preset).replace(epochs=epochs)
 

@@ -20,7 +20,6 @@ import json
 import tomllib
 import types
 import typing
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -630,33 +629,3 @@ def _convert(value: object, tp: Any, path: str) -> Any:
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return _from_table(tp, value, f"{path}.")
     raise TypeError(f"no reader for {path} of type {tp!r}")  # a new field needs one
-
-
-# ---- names that moved ---------------------------------------------------------------------------
-# Other modules used to import these from here; they now live in registry.py, presets.py and
-# files.py. The aliases keep older callers working; import from `miniframe.engine` instead.
-_MOVED: dict[str, tuple[str, str]] = {
-    "load_preset": ("presets", "load_preset"),
-    "preset_names": ("presets", "preset_names"),
-    "atomic_write_text": ("files", "write_atomic_text"),
-    "write_atomic_bytes": ("files", "write_atomic_bytes"),
-}
-_MOVED_TABLES: dict[str, Callable[[], object]] = {
-    "LAYER_KINDS": lambda: tuple(LAYERS),
-    "LAYER_NAMES": lambda: {k: v.title for k, v in LAYERS.items()},
-    "LOSS_NAMES": lambda: tuple(LOSSES),
-    "SOLVER_NAMES": lambda: tuple(SOLVERS),
-    "INIT_NAMES": lambda: tuple(INITS),
-    "DATASET_NAMES": lambda: tuple(DATASETS),
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED:
-        module, attr = _MOVED[name]
-        from importlib import import_module
-
-        return getattr(import_module(f".{module}", __package__), attr)
-    if name in _MOVED_TABLES:
-        return _MOVED_TABLES[name]()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -200,7 +200,7 @@ def test_spec_side_modules_do_not_import_torch(tmp_path):
         "import miniframe, miniframe.engine, miniframe.engine.spec as s\n"
         "import miniframe.engine.registry, miniframe.engine.presets, miniframe.engine.files\n"
         "import miniframe.engine.checkpoint\n"
-        "spec = s.load_preset('vanilla')\n"
+        "spec = miniframe.engine.presets.load_preset('vanilla')\n"
         "spec.validate(); s.RunSpec.from_toml(spec.to_toml()); spec.param_counts()\n"
         "from miniframe.engine import (RunSpec, SpecError, load_preset, preset_names, LAYERS,\n"
         "    LIMITS, list_presets, save_user_preset, write_atomic_text, inspect_checkpoint)\n"

@@ -43,6 +43,6 @@ def metrics_csv(records: Sequence[Any]) -> str:
 def write_metrics_csv(path: Path, records: Sequence[Any]) -> None:
     """Per-epoch metrics as CSV, written atomically (temp file + rename) to ``path``."""
     # The engine's atomic writer (engine.files.write_atomic_text after the spec split).
-    from miniframe.engine.spec import atomic_write_text
+    from miniframe.engine import write_atomic_text
 
-    atomic_write_text(Path(path).expanduser(), metrics_csv(records))
+    write_atomic_text(Path(path).expanduser(), metrics_csv(records))

@@ -29,7 +29,7 @@ from tui_helpers import (
     wait_ready,
 )
 
-from miniframe.engine.spec import load_preset
+from miniframe.engine import load_preset
 from miniframe.tui import jobs, presets
 from miniframe.tui.app import TrainerApp
 from miniframe.tui.errors import ErrorLog

@@ -17,7 +17,7 @@ from tui_helpers import (
     wait_ready,
 )
 
-from miniframe.engine.spec import RunSpec, SpecError, load_preset
+from miniframe.engine import RunSpec, SpecError, load_preset
 from miniframe.tui import presets
 from miniframe.tui.app import TrainerApp
 from miniframe.tui.widgets.preset_picker import PresetPicker

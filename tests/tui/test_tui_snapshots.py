@@ -11,7 +11,7 @@ import math
 
 from tui_helpers import press, settle, wait_for, wait_ready
 
-from miniframe.engine.spec import load_preset
+from miniframe.engine import load_preset
 from miniframe.engine.train import EpochSummary
 from miniframe.tui.app import TrainerApp
 from miniframe.tui.messages import BoundaryData, BoundaryReady, EngineLoaded
