@@ -87,7 +87,9 @@ def make_layer(kind: str, value: int | float | None = None) -> LayerSpec:
     param = LAYERS[kind].param
     if param is None:
         return LayerSpec(kind=kind)
-    return LayerSpec(kind=kind, **{param.name: param.default if value is None else value})
+    # The registry names the field the parameter fills (units, negative_slope or p).
+    fields: dict[str, Any] = {param.name: param.default if value is None else value}
+    return LayerSpec(kind=kind, **fields)
 
 
 def layer_param_text(layer: LayerSpec) -> str:

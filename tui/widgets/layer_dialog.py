@@ -54,8 +54,9 @@ class FreshInput(Input):
             self.fresh = event.key in ("tab", "shift+tab")
         await super()._on_key(event)
 
-    def _on_click(self, event: events.Click) -> None:
-        self.fresh = False
+    async def _on_click(self, event: events.Click) -> None:
+        self.fresh = False  # a click places the cursor: typing edits from there
+        await super()._on_click(event)
 
 
 class LayerDialog(Dialog[LayerSpec | None]):
