@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml constraints.txt
 ifneq ($(strip $(TORCH_INDEX)),)
 	$(PY) -m pip install --quiet -c constraints.txt --no-deps --index-url $(TORCH_INDEX) torch
 endif
-	$(PY) -m pip install --quiet -c constraints.txt --no-build-isolation -e '.[test]'
+	$(PY) -m pip install --quiet -c constraints.txt --no-build-isolation -e '.[test,dask]'
 	touch $(STAMP)
 
 run: $(STAMP)

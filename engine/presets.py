@@ -132,12 +132,15 @@ def load_entry(entry: Preset) -> RunSpec:
 
 def load_preset(name: str, override: str | Path | None = None) -> RunSpec:
     """A preset by name (yours before a built-in); SpecError for an unknown or empty name,
-    listing each known name once."""
+    listing each known name once, with its origin when it is yours."""
     if not name:
         raise SpecError("empty preset name")
     entry = find_preset(name, override)
     if entry is None:
-        names = ", ".join(preset_names(override))
+        names = ", ".join(
+            p.name if p.origin is Origin.BUILTIN else f"{p.name} ({p.where})"
+            for p in list_presets(override)
+        )
         raise SpecError(f"unknown preset {name[:100]!r}; choose one of {names}")
     return load_entry(entry)
 

@@ -59,8 +59,15 @@ class Limits:
     max_coefficient: float = 1e6
     #: torch intra-op threads: far above any core count here; 10⁵ made libgomp run out of memory.
     max_threads: int = 256
-    #: Seeds trained by ``miniframe reproduce`` (each one a replica held in memory at once).
+    #: Seeds trained by ``miniframe reproduce`` and per grid point of ``miniframe sweep`` (in
+    #: tasks of at most ``max_replicas``).
     max_seeds: int = 1000
+    #: Replicas trained together in one set of tensors (the trainer's "seeds" setting, one task
+    #: of a sweep): past ~32, batching stops paying (each replica's weights stream through the
+    #: cache every step) while memory and the time to the first epoch keep growing.
+    max_replicas: int = 32
+    #: Runs of one sweep (grid points × seeds), each a row in the run history.
+    max_sweep_runs: int = 10_000
     #: A run spec, config or preset file (the shipped presets are ~1.5 KB; a 64-layer spec ~5 KB).
     max_spec_bytes: int = 1 << 20
     #: A CSV data file (training, test, ``evaluate --data`` or ``predict`` input). Parsing is
@@ -404,6 +411,8 @@ OPTIONS: dict[str, ParamSpec] = {
     "threads": ParamSpec("threads", "threads", int, 1, LIMITS.max_threads),
     "jobs": ParamSpec("jobs", "jobs", int, 1, LIMITS.max_threads),
     "seeds": ParamSpec("seeds", "seeds", int, 1, LIMITS.max_seeds),
+    "replicas": ParamSpec("replicas", "replicas", int, 1, LIMITS.max_replicas),
+    "last": ParamSpec("last", "number of runs", int, 1, 2**31 - 1),
     "every": ParamSpec("every", "every", int, 1, LIMITS.max_epochs),
     "samples": ParamSpec("n", "number of points", int, 1, LIMITS.max_samples),
 }

@@ -1,30 +1,30 @@
-"""`miniframe reproduce`: Table I over many seeds, mean ± std, in about a minute.
+"""`miniframe reproduce`: Table I over many seeds, mean ± std — a sweep over seeds of the presets.
 
-Each preset's seeds train together as replicas (:mod:`miniframe.engine.replicas`: one batched
-operation where a seed-by-seed loop would make one per seed), and the presets go to separate
-worker processes, one intra-op thread each, so two cores train two presets at once. Replica r's
-numbers are those of ``Run(spec.replace(seed=r)).fit()``, trained alone.
+Each preset is one point of a sweep (:mod:`miniframe.sweep`): its seeds train together as
+replicas (one batched operation where a seed-by-seed loop would make one per seed; up to 32 in a
+group), the presets on worker processes of one intra-op thread each (or on Dask), and every run
+is recorded in the run history as one sweep.
+
+Why not smaller groups, to share the deep preset between two cores? Ten deep replicas cost
+~2.5 lone epochs, five ~1.7: groups of five would finish both presets about as soon on two idle
+cores, but spend 40 % more CPU, which a shared machine pays for in wall time
+(benchmarks/reproduce_bench.py measures both). Replica r's numbers are those of
+``Run(spec.replace(seed=r)).fit()`` up to float rounding.
 
 The workers never outlive the run: whatever ends it (an error, Ctrl-C, SIGINT or SIGTERM to this
-process alone, see ``miniframe.cli.reproduce``) terminates them before :func:`reproduce`
-returns, and a worker whose parent disappears (SIGKILL) exits within a second. With the
-workers gone, multiprocessing's resource tracker exits too.
+process alone, see ``miniframe.cli.reproduce``) terminates them, and a worker whose parent
+disappears (SIGKILL) exits within a second (see :mod:`miniframe.sweep.local`).
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import signal
 import statistics
-import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
 
 from miniframe.engine import RunSpec, load_preset
+from miniframe.runs import Recording
+from miniframe.sweep import SweepPoint, SweepTask, run_sweep, train_task
 
 # The report's Table I: (train accuracy %, test accuracy %).
 TABLE_I = {"vanilla": (83.8, 80.3), "deep": (99.7, 96.7)}
@@ -40,6 +40,8 @@ class ReproduceResult:
     wall_seconds: float
     epochs: dict[str, int] = field(default_factory=dict)
     jobs: int = 1
+    backend: str = "local"
+    sweep_id: int | None = None
 
     def summary(self, preset: str) -> tuple[float, float, float, float]:
         """(train mean, train std, test mean, test std) over the seeds (std 0 for one seed)."""
@@ -64,69 +66,26 @@ class ReproduceResult:
                 f"| {tr_m:.1f} ± {tr_s:.1f} | {te_m:.1f} ± {te_s:.1f} | {ref_tr} | {ref_te} |"
             )
         n = sum(len(r) for r in self.per_seed.values())
-        lines += ["", f"{n} runs in {self.wall_seconds:.1f} s wall ({self.jobs} process(es))."]
-        return "\n".join(lines)
+        where = f"{self.jobs} process(es)" if self.backend == "local" else f"dask, {self.jobs} "
+        where += "worker(s)" if self.backend != "local" else ""
+        footer = f"{n} runs in {self.wall_seconds:.1f} s wall ({where})."
+        if self.sweep_id is not None:
+            footer += f" Recorded as sweep {self.sweep_id} (miniframe runs list --sweep "
+            footer += f"{self.sweep_id})."
+        return "\n".join([*lines, "", footer])
 
 
 def train_seeds(spec: RunSpec, seeds: Sequence[int], epochs: int | None = None) -> PerSeed:
-    """Train ``spec`` once per seed (replica-batched when its layers allow, else one by one);
-    each seed's final (train accuracy, test accuracy)."""
-    from miniframe.engine import Run
-    from miniframe.engine.replicas import ReplicaTrainer, replica_support
-
-    if replica_support(spec) is None:
-        trainer = ReplicaTrainer(spec, seeds)
-        trainer.fit(epochs)
-        return dict(zip(seeds, trainer.final(), strict=True))
+    """Train ``spec`` once per seed here (replica-batched when its layers allow, else one by
+    one); each seed's final (train accuracy, test accuracy)."""
+    if epochs is not None:
+        spec = spec.replace(epochs=epochs)
+    result = train_task(SweepTask(0, 0, spec, tuple(seeds)))
     out = {}
     for s in seeds:
-        *_, last = Run(spec.replace(seed=s)).fit(epochs)
-        out[s] = (float(last.train_acc or 0.0), float(last.test_acc or 0.0))
+        final = result.final(s) or {}
+        out[s] = (float(final.get("train_acc") or 0.0), float(final.get("test_acc") or 0.0))
     return out
-
-
-# ---- the worker processes ----------------------------------------------------------------------
-def _exit_with_parent(parent: int, poll_s: float = 0.25) -> None:
-    """Exit this process as soon as its parent ``parent`` is gone (killed, it could not clean
-    up). The parent passes its pid: should it die before this runs, os.getppid() would already
-    name the process this one was handed to."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(poll_s)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
-def _worker(
-    conn: Connection, parent: int, spec: RunSpec, seeds: list[int], epochs: int | None
-) -> None:
-    # Ctrl-C reaches the whole process group: the parent handles it and ends the workers.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _exit_with_parent(parent)
-    import torch
-
-    torch.set_num_threads(1)  # one core per worker; tiny matrices gain nothing from more
-    try:
-        conn.send(("ok", train_seeds(spec, seeds, epochs)))
-    except Exception as e:  # sent to the parent, which reports it
-        conn.send(("error", f"{type(e).__name__}: {e}"))
-    finally:
-        conn.close()
-
-
-def _stop(procs: list[BaseProcess], grace_s: float = 2.0) -> None:
-    """Terminate (SIGTERM) the workers, then kill any that outlive ``grace_s``."""
-    for p in procs:
-        if p.is_alive():
-            p.terminate()
-    deadline = time.monotonic() + grace_s
-    for p in procs:
-        p.join(max(0.0, deadline - time.monotonic()))
-        if p.is_alive():
-            p.kill()
-            p.join()
 
 
 def reproduce(
@@ -135,89 +94,53 @@ def reproduce(
     jobs: int | None = None,
     progress: Callable[[str], None] | None = None,
     epochs: int | None = None,
+    *,
+    backend: str = "local",
+    scheduler: str | None = None,
+    replicas: int | None = None,
+    exact: bool = False,
+    recording: Recording | None = None,
 ) -> ReproduceResult:
     """Train every preset with seeds 0 … ``seeds`` − 1 for its epochs (or ``epochs``).
 
-    ``presets``: names (read from the preset store, here) or specs by name. ``jobs`` worker
-    processes (default: one per preset, at most the CPU count); with one job everything runs
-    in this process.
+    ``presets``: names (read from the preset store, here) or specs by name. ``jobs``: worker
+    processes (default: one per core, at most one per task; with one job everything runs in
+    this process) or, with ``backend="dask"``, the LocalCluster's workers. ``replicas``: seeds
+    per task (default: all of a preset's, up to 32). ``recording``: where the runs are recorded
+    (default: nowhere).
     """
     if seeds < 1:
         raise ValueError(f"seeds must be ≥ 1, got {seeds}")
     specs = dict(presets) if isinstance(presets, Mapping) else {p: load_preset(p) for p in presets}
+    if epochs is not None:
+        specs = {name: spec.replace(epochs=epochs) for name, spec in specs.items()}
+    points = [SweepPoint({"preset": name}, spec, title=name) for name, spec in specs.items()]
     seed_list = list(range(seeds))
-    if jobs is None:
-        jobs = min(len(specs), os.cpu_count() or 1)
-    jobs = max(1, min(jobs, len(specs)))
-    say = progress or (lambda _msg: None)
-    t0 = time.perf_counter()
-    done: dict[str, PerSeed] = {}
-    if jobs == 1:
-        import torch
-
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            for name, spec in specs.items():
-                say(f"{name}: training {seeds} seed(s)")
-                done[name] = train_seeds(spec, seed_list, epochs)
-                say(f"{name}: done at {time.perf_counter() - t0:.1f} s")
-        finally:
-            torch.set_num_threads(threads)
-    else:
-        say(f"training {', '.join(specs)} × {seeds} seed(s) in {jobs} processes")
-        done = _run_workers(specs, seed_list, epochs, jobs, lambda n: say(
-            f"{n}: done at {time.perf_counter() - t0:.1f} s"))  # fmt: skip
-    return ReproduceResult(
-        per_seed={p: done[p] for p in specs},
-        wall_seconds=time.perf_counter() - t0,
-        epochs={p: epochs if epochs is not None else s.epochs for p, s in specs.items()},
+    result = run_sweep(
+        "reproduce",
+        points,
+        seed_list,
+        replicas=replicas,
+        exact=exact,
+        backend=backend,
         jobs=jobs,
+        scheduler=scheduler,
+        recording=recording,
+        grid={"preset": list(specs)},
+        source="reproduce",
+        say=progress,
     )
-
-
-def _run_workers(
-    specs: Mapping[str, RunSpec],
-    seeds: list[int],
-    epochs: int | None,
-    jobs: int,
-    finished: Callable[[str], None],
-) -> dict[str, PerSeed]:
-    """One spawned process per preset, at most ``jobs`` at a time; all of them gone on return,
-    however it returns."""
-    ctx = multiprocessing.get_context("spawn")
-    pending = list(specs.items())
-    running: dict[Connection, tuple[str, BaseProcess]] = {}
-    done: dict[str, PerSeed] = {}
-    try:
-        while pending or running:
-            while pending and len(running) < jobs:
-                name, spec = pending.pop(0)
-                reader, writer = ctx.Pipe(duplex=False)
-                proc: BaseProcess = ctx.Process(
-                    target=_worker,
-                    args=(writer, os.getpid(), spec, seeds, epochs),
-                    name=f"reproduce-{name}",
-                )
-                proc.daemon = True  # multiprocessing ends it, should this process exit first
-                proc.start()
-                writer.close()  # the worker holds the only writer: EOF if it dies
-                running[reader] = (name, proc)
-            for ready in wait(list(running)):
-                assert isinstance(ready, Connection)
-                name, proc = running.pop(ready)
-                try:
-                    status, payload = ready.recv()
-                except EOFError:
-                    proc.join()
-                    raise RuntimeError(f"{name}: worker died (exit code {proc.exitcode})") from None
-                finally:
-                    ready.close()
-                proc.join()
-                if status != "ok":
-                    raise RuntimeError(f"{name}: {payload}")
-                done[name] = payload
-                finished(name)
-    finally:
-        _stop([proc for _, proc in running.values()])
-    return done
+    per_seed: dict[str, PerSeed] = {}
+    for p, name in enumerate(specs):
+        train, test = result.values(p, "train_acc"), result.values(p, "test_acc")
+        per_seed[name] = {
+            s: (tr or 0.0, te or 0.0) for s, tr, te in zip(seed_list, train, test, strict=True)
+        }
+    return ReproduceResult(
+        per_seed=per_seed,
+        wall_seconds=result.wall_seconds,
+        epochs={name: spec.epochs for name, spec in specs.items()},
+        jobs=result.workers,
+        backend=backend,
+        sweep_id=result.sweep_id,
+    )

@@ -1,4 +1,5 @@
-"""Shared test set-up: one intra-op thread per test process, and an empty user config folder.
+"""Shared test set-up: one intra-op thread per test process, an empty user config folder and
+a run history of its own.
 
 The engine's matrices are tiny; with pytest-xdist on two cores, torch's default thread pool per
 worker oversubscribes the CPUs and slows training tests tens of times. Set before torch loads
@@ -23,3 +24,9 @@ if "torch" in sys.modules:  # loaded early by a plugin: the variables came too l
 _CONFIG = tempfile.mkdtemp(prefix="miniframe-test-config-")
 os.environ["MINIFRAME_CONFIG_DIR"] = _CONFIG
 atexit.register(shutil.rmtree, _CONFIG, ignore_errors=True)
+
+# Likewise the run history: every run the tests train (CLI commands in this process or in
+# subprocesses) is recorded in a database of this test process's own, never the user's.
+_DATA = tempfile.mkdtemp(prefix="miniframe-test-data-")
+os.environ["MINIFRAME_DATA_DIR"] = _DATA
+atexit.register(shutil.rmtree, _DATA, ignore_errors=True)

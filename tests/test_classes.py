@@ -105,7 +105,7 @@ def test_three_spirals_train_with_either_loss(loss):
 
 def test_replicas_train_k_classes_as_lone_runs_do():
     spec = k_spec(k=4, epochs=2)
-    history = ReplicaTrainer(spec, [0, 1]).fit()
+    history = list(ReplicaTrainer(spec, [0, 1]).fit())  # one ReplicaEpoch per epoch
     for r, seed in enumerate([0, 1]):
         lone = list(Run(spec.replace(seed=seed)).fit())
         assert history[-1].test_acc[r] == pytest.approx(lone[-1].test_acc, abs=100 / 300 + 1e-9)

@@ -68,9 +68,11 @@ def test_wheel_contains(names, path):
     assert path in names, sorted(names)
 
 
-def test_wheel_has_every_engine_tui_and_preset_file(names):
+def test_wheel_has_every_engine_cli_runs_sweep_tui_and_preset_file(names):
     expected = {f"miniframe/engine/{p.name}" for p in (ROOT / "engine").glob("*.py")}
-    expected |= {f"miniframe/cli/{p.name}" for p in (ROOT / "miniframe" / "cli").glob("*.py")}
+    for package in ("cli", "runs", "sweep"):
+        folder = ROOT / "miniframe" / package
+        expected |= {f"miniframe/{package}/{p.name}" for p in folder.glob("*.py")}
     expected |= {f"miniframe/presets/{p.name}" for p in (ROOT / "presets").glob("*.toml")}
     for p in (ROOT / "tui").rglob("*"):
         if p.suffix in (".py", ".tcss") and "__pycache__" not in p.parts:

@@ -145,14 +145,15 @@ def test_names_are_listed_once_with_their_origin(config):
     assert load_builtin("deep").epochs == 200  # ...unless the built-in is asked for
 
 
-def test_unknown_preset_lists_each_name_once(config):
+def test_unknown_preset_lists_each_name_once_with_its_origin(config):
     save_user_preset("deep", mine(), shadow=True)
+    save_user_preset("mymoons", mine())
     with pytest.raises(SpecError) as info:
         load_preset("nope")
     msg = str(info.value)
     assert msg.startswith("unknown preset 'nope'; choose one of ")
-    listed = msg.split("choose one of ")[1].split(", ")
-    assert sorted(listed) == sorted(set(listed)) and "deep" in listed
+    assert msg.count("deep") == 1 and "deep (yours, shadows built-in)" in msg
+    assert "mymoons (yours)" in msg and "vanilla" in msg and "vanilla (" not in msg
 
 
 def test_empty_preset_name_is_refused(config):

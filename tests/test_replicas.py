@@ -46,7 +46,7 @@ def test_replicas_equal_lone_runs(name, exact):
     seeds = [0, 3, 7]
     epochs = 3
     rt = ReplicaTrainer(spec, seeds, exact=exact)
-    history = rt.fit(epochs)
+    history = list(rt.fit(epochs))
     assert len(history) == epochs
     acc_tol = 1e-9 if exact else 100 / 200 + 1e-9  # default: a point near the boundary may flip
     for r, seed in enumerate(seeds):
@@ -70,7 +70,8 @@ def test_replicas_give_the_lone_runs_accuracy_distribution():
     spec = small(load_preset("vanilla")).replace(epochs=10)
     seeds = list(range(6))
     rt = ReplicaTrainer(spec, seeds)
-    rt.fit()
+    for _ in rt.fit():
+        pass
     replica = [test for _, test in rt.final()]
     lone = [list(Run(spec.replace(seed=s)).fit())[-1].test_acc for s in seeds]
     assert max(abs(a - b) for a, b in zip(replica, lone, strict=True)) <= 2.0
@@ -95,7 +96,7 @@ def test_replicas_take_softmax_layers():
     spec.layers.insert(-1, LayerSpec("softmax"))
     assert replica_support(spec) is None
     rt = ReplicaTrainer(spec, [0, 1])
-    rt.fit(2)
+    list(rt.fit(2))
     for r, seed in enumerate([0, 1]):
         *_, last = Run(spec.replace(seed=seed)).fit(2)
         assert rt.history[-1].train_loss[r] == pytest.approx(last.train_loss, rel=1e-5)
@@ -110,8 +111,10 @@ def test_replica_stop_ends_after_the_last_evaluated_epoch():
         return len(polls) > 12  # 10 batches + 2 evaluations in epoch 1, then stop
 
     rt = ReplicaTrainer(spec, [0, 1])
-    history = rt.fit(5, should_stop)
-    assert len(history) == 1 and rt.epoch == 1
+    epochs = list(rt.fit(5, should_stop))
+    assert [e.status for e in epochs] == ["running", "stopped"] and rt.epoch == 1
+    assert epochs[-1].train_acc is None and not epochs[-1].evaluated
+    assert len(rt.history) == 1
 
 
 def test_replicas_of_the_deep_preset_start_equal():
@@ -119,7 +122,7 @@ def test_replicas_of_the_deep_preset_start_equal():
     make it chaotic, so longer horizons compare only under strict BLAS rounding)."""
     spec = small(load_preset("deep"), n=100)
     rt = ReplicaTrainer(spec, [0, 1], exact=True)
-    rt.fit(1)
+    list(rt.fit(1))
     for r, seed in enumerate([0, 1]):
         (last,) = Run(spec.replace(seed=seed)).fit(1)
         assert rt.history[-1].train_acc[r] == pytest.approx(last.train_acc, abs=1e-9)
@@ -131,3 +134,99 @@ def test_unsupported_layers_are_refused():
     assert replica_support(spec) is not None
     with pytest.raises(ValueError, match="Dropout"):
         ReplicaTrainer(spec, [0])
+
+
+# ---- per-epoch summaries for seed bands ----------------------------------------------------
+def test_fit_yields_every_epoch_with_bands_like_trainer_fit():
+    spec = small(load_preset("quick"), n=64).replace(epochs=3)
+    seeds = [2, 5, 9]
+    rt = ReplicaTrainer(spec, seeds)
+    epochs = list(rt.fit())
+    assert [e.epoch for e in epochs] == [1, 2, 3] and [e.epochs for e in epochs] == [3, 3, 3]
+    assert [e.status for e in epochs] == ["running", "running", "finished"]
+    assert rt.history == epochs and all(e.seeds == (2, 5, 9) for e in epochs)
+    last = epochs[-1]
+    acc = last.test_acc
+    band = last.band("test_acc")
+    assert band.mean == pytest.approx(statistics.mean(acc))
+    assert band.std == pytest.approx(statistics.stdev(acc))
+    assert (band.min, band.max, band.count) == (min(acc), max(acc), 3)
+    assert band.worst_seed == seeds[acc.index(min(acc))]
+    loss = last.band("train_loss")
+    assert loss.worst_seed == seeds[last.train_loss.index(max(last.train_loss))]
+    assert last.samples_per_s > 0 and last.seconds > 0
+    # Replica r's epoch as a lone EpochSummary, strict JSON with bands.
+    s = last.summary(1)
+    assert (s.epoch, s.test_acc, s.status) == (3, acc[1], "finished")
+    d = last.to_json_dict()
+    assert d["test_acc"] == acc and d["test_acc_band"]["worst_seed"] == band.worst_seed
+    import json
+
+    json.dumps(d, allow_nan=False)
+
+
+def test_fit_continues_and_counts_against_total():
+    spec = small(load_preset("quick"), n=32)
+    rt = ReplicaTrainer(spec, [0, 1])
+    (first,) = rt.fit(1, total=3)
+    assert (first.epoch, first.epochs, first.status) == (1, 3, "running")
+    *_, last = rt.fit(2, total=3)
+    assert (last.epoch, last.status) == (3, "finished") and len(rt.history) == 3
+
+
+def test_a_diverged_replica_is_frozen_and_marked_worst():
+    """lr 1e3 makes every vanilla seed diverge in its first epoch: the last epoch says DIVERGED,
+    and the bands skip the non-finite losses."""
+    spec = small(load_preset("vanilla"), n=50).replace(
+        solver=dataclasses.replace(load_preset("vanilla").solver, lr=1e3)
+    )
+    rt = ReplicaTrainer(spec, [0, 1])
+    epochs = list(rt.fit(5))
+    assert epochs[-1].status == "diverged" and "diverged" in epochs[-1].message
+    assert all(epochs[-1].diverged)
+    assert epochs[-1].band("train_loss").count == 0
+    assert epochs[-1].summary(0).status == "diverged"
+
+
+@pytest.mark.parametrize("k", [1, 32])
+def test_one_to_32_replicas(k):
+    spec = small(load_preset("quick"), n=32)
+    rt = ReplicaTrainer(spec, range(k))
+    (e,) = rt.fit(1)
+    assert len(e.test_acc) == k and e.band("test_acc").count == k
+
+
+def test_more_replicas_than_the_limit_are_refused():
+    from miniframe.engine import LIMITS
+
+    with pytest.raises(ValueError, match=f"at most {LIMITS.max_replicas}"):
+        ReplicaTrainer(small(load_preset("quick"), n=32), range(LIMITS.max_replicas + 1))
+
+
+def test_cache_sized_evaluation_chunks_give_the_same_numbers():
+    """Throughput mode evaluates in chunks of a few hundred rows (deep, 10 replicas): the same
+    accuracies and, to float rounding, losses as one chunk."""
+    from miniframe.engine.train import evaluate_batches
+
+    spec = small(load_preset("deep"), n=600)
+    rt = ReplicaTrainer(spec, range(10))
+    assert rt.eval_chunk < 600
+    list(rt.fit(1))
+    loss, correct = evaluate_batches(rt.model, rt.loss, rt.test_x, rt.test_y, 10**6)
+    assert rt.history[-1].test_acc == [100.0 * c / 600 for c in correct.tolist()]
+    assert rt.history[-1].test_loss == pytest.approx(loss.tolist(), rel=1e-6)
+
+
+def test_one_replica_as_a_lone_model_predicts_as_its_lone_run():
+    """The map of one chosen seed: replica r's decision equals its lone run's."""
+    spec = small(load_preset("quick"), n=64)
+    rt = ReplicaTrainer(spec, [3, 8])
+    list(rt.fit(2))
+    grid = torch.rand(50, 2, generator=torch.Generator().manual_seed(1))
+    for r, seed in enumerate([3, 8]):
+        run = Run(spec.replace(seed=seed))
+        list(run.fit(2))
+        torch.testing.assert_close(rt.predict_proba(grid, r), run.predict_proba(grid),
+                                   rtol=1e-4, atol=1e-5)  # fmt: skip
+    view = rt.replica_model(1)
+    assert view[0].weight.data_ptr() == rt.model[0].weight[1].data_ptr()  # live weights

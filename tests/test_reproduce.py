@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from miniframe.engine import LayerSpec, Run, load_preset
 from miniframe.reproduce import reproduce, train_seeds
+from miniframe.runs import Recording, RunStore
 
 
 def small(spec, n=50):
@@ -49,6 +52,25 @@ def test_workers_return_the_same_numbers():
     here = reproduce(2, presets=specs, jobs=1, epochs=1)
     there = reproduce(2, presets=specs, jobs=2, epochs=1)
     assert there.jobs == 2 and there.per_seed == here.per_seed
+
+
+def test_reproduce_is_recorded_as_a_sweep(tmp_path):
+    rec = Recording.open(path=tmp_path / "runs.sqlite3")
+    result = reproduce(3, presets={"a": small(load_preset("vanilla"))}, jobs=1, epochs=2,
+                       recording=rec, replicas=2)  # fmt: skip
+    with RunStore.open(tmp_path / "runs.sqlite3") as store:
+        sweep = store.sweep(result.sweep_id)
+        assert (sweep.name, sweep.grid, sweep.status) == (
+            "reproduce",
+            {"preset": ["a"]},
+            "finished",
+        )
+        runs = store.runs(sweep_id=result.sweep_id)
+        assert [(r.source, r.seed, r.epochs) for r in runs] == [
+            ("reproduce", s, 2) for s in range(3)
+        ]
+        assert [r.final["test_acc"] for r in runs] == [result.per_seed["a"][s][1] for s in range(3)]
+    assert f"Recorded as sweep {result.sweep_id}" in result.markdown()
 
 
 def test_reproduce_rejects_no_seeds():
@@ -87,12 +109,14 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> floa
     return time.monotonic() - t0
 
 
-def start_reproduce() -> tuple[subprocess.Popen[str], set[int]]:
-    """A long reproduce run, once its two workers and the resource tracker are up."""
+def start_reproduce(data: Path) -> tuple[subprocess.Popen[str], set[int]]:
+    """A long reproduce run recording into ``data``, once its two workers and the resource
+    tracker are up."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "miniframe", "reproduce", "--seeds", "2", "--epochs", "100000",
          "--presets", "vanilla", "deep"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ, MINIFRAME_DATA_DIR=str(data)),
     )  # fmt: skip
     wait_until(lambda: len(children(proc.pid)) >= 3, 120, "two workers and the resource tracker")
     return proc, children(proc.pid)
@@ -108,8 +132,10 @@ def start_reproduce() -> tuple[subprocess.Popen[str], set[int]]:
     ],
     ids=["SIGTERM", "SIGINT-to-parent-alone", "SIGKILL"],
 )
-def test_a_signal_to_the_parent_ends_every_worker(signum, code, line):
-    proc, kids = start_reproduce()
+def test_a_signal_to_the_parent_ends_every_worker(signum, code, line, tmp_path):
+    """…and its recorded runs end interrupted: marked by the parent for SIGTERM and SIGINT, on
+    the next open of the history for SIGKILL."""
+    proc, kids = start_reproduce(tmp_path)
     try:
         t0 = time.monotonic()
         proc.send_signal(signum)
@@ -120,6 +146,13 @@ def test_a_signal_to_the_parent_ends_every_worker(signum, code, line):
         wait_until(lambda: all(_stat(k) is None for k in kids), 15, "the workers and tracker")
         took = time.monotonic() - t0
         print(f"{signal.Signals(signum).name}: parent, 2 workers and tracker gone in {took:.2f} s")
+        with sqlite3.connect(tmp_path / "runs.sqlite3") as db:
+            raw = {s for (s,) in db.execute("SELECT status FROM runs")}
+        assert raw == ({"running"} if signum == signal.SIGKILL else {"interrupted"})
+        with RunStore.open(tmp_path / "runs.sqlite3") as store:
+            runs = store.runs()
+            assert len(runs) == 4 and {r.status for r in runs} == {"interrupted"}
+            assert store.sweep(runs[0].sweep_id).status == "interrupted"
     finally:
         proc.kill()
         proc.wait()

@@ -17,7 +17,7 @@ def test_vanilla_replicas_are_bit_identical_to_lone_runs_over_200_epochs():
     try:
         spec, seeds = load_preset("vanilla"), [0, 1, 2]
         rt = ReplicaTrainer(spec, seeds, exact=True)
-        rt.fit()
+        list(rt.fit())
         stacked = [p for p, _ in rt.model.param()]
         for r, seed in enumerate(seeds):
             run = Run(spec.replace(seed=seed))

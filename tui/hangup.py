@@ -212,9 +212,13 @@ def end_process(code: int, *, wait_saves: Callable[[float], bool]) -> NoReturn:
     ``os._exit`` rather than a normal exit: Python would wait for the worker threads (the
     training thread may be in a long batch, torch may still be importing), and tearing
     down the interpreter with torch loaded took 1.3 s more on its own. Nothing is left to
-    do: the terminal is restored and the files are written.
+    do: the terminal is restored and the files are written (or, for a save that outlasted the
+    wait, its temporary file removed: the previous file stays intact).
     """
     wait_saves(SAVE_WAIT_S)
+    from miniframe.engine.files import remove_pending_temps
+
+    remove_pending_temps()  # a save that outlasted the wait leaves no partial .tmp behind
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()

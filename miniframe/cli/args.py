@@ -8,12 +8,18 @@ same :class:`Parser`. Nothing here imports torch.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NoReturn
+from types import FrameType
+from typing import TYPE_CHECKING, NoReturn
 
 from miniframe.engine import ParamSpec
+
+if TYPE_CHECKING:
+    from miniframe.runs import Recording
 
 Number = int | float
 
@@ -28,8 +34,30 @@ class UsageError(Exception):
     """Bad input from the user: printed as one line, exit status 2."""
 
 
-class Terminated(Exception):
-    """The process was asked to stop (SIGTERM, SIGHUP): exit status 143 after cleaning up."""
+class Terminated(BaseException):
+    """The process was asked to stop (SIGTERM, SIGHUP): exit status 143 after cleaning up.
+
+    Like KeyboardInterrupt it is not an Exception: code that handles errors (``except
+    Exception``) lets it through, and a run being recorded ends ``interrupted``, not ``failed``.
+    """
+
+
+@contextlib.contextmanager
+def terminate_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise :class:`Terminated` here, so whatever is running is cleaned up
+    on the way out (worker processes ended, the run recorded as interrupted); by default
+    SIGTERM would end this process on the spot."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise Terminated(signal.Signals(signum).name)
+
+    names = [s for s in ("SIGTERM", "SIGHUP") if hasattr(signal, s)]
+    previous = {s: signal.signal(getattr(signal, s), handler) for s in names}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(getattr(signal, s), h)
 
 
 class Parser(argparse.ArgumentParser):
@@ -79,3 +107,23 @@ def name(what: str) -> Callable[[str], str]:
 def say(line: str) -> None:
     """A progress or warning line on stderr."""
     print(line, file=sys.stderr, flush=True)
+
+
+def add_record_argument(p: argparse.ArgumentParser) -> None:
+    """``--no-record``: for every command that trains."""
+    p.add_argument(
+        "--no-record",
+        action="store_true",
+        help="do not record the run(s) in the run history (see `miniframe runs`)",
+    )
+
+
+def recording(args: argparse.Namespace) -> Recording:
+    """The run history for a training command: inactive with
+    ``--no-record``; if it cannot be opened, one warning line and training goes on."""
+    from miniframe.runs import Recording
+
+    def warn(message: str) -> None:
+        say(f"miniframe {args.command}: warning: {message}")
+
+    return Recording.open(enabled=not args.no_record, warn=warn)

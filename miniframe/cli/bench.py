@@ -12,7 +12,7 @@ from .output import strict
 
 COMMAND = "bench"
 HELP = "engine vs torch.nn + autograd + torch.optim"
-ORDER = 4
+ORDER = 6
 
 
 def add_arguments(b: argparse.ArgumentParser) -> None:

@@ -8,12 +8,21 @@ from typing import TYPE_CHECKING
 
 from miniframe.engine import OPTIONS, check_writable
 
-from .args import EXIT_FAILED, UsageError, number, path
+from .args import (
+    EXIT_FAILED,
+    UsageError,
+    add_record_argument,
+    number,
+    path,
+    recording,
+    terminate_on_signals,
+)
 from .output import epoch_record, json_line
 from .spec_args import add_spec_arguments, describe, spec_from_args
 
 if TYPE_CHECKING:
-    from miniframe.engine import LayerStats
+    from miniframe.engine import LayerStats, Run, RunSpec
+    from miniframe.runs import RunRecorder
 
 COMMAND = "train"
 HELP = "train a preset or a config file"
@@ -45,6 +54,7 @@ def add_arguments(t: argparse.ArgumentParser) -> None:
         help="torch intra-op threads (default 1: small nets are dispatch-bound, and a second "
         "thread only adds synchronisation)",
     )
+    add_record_argument(t)
 
 
 def _metric(value: float | None, fmt: str) -> str:
@@ -71,11 +81,18 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--device cuda: no CUDA device is available here")
     torch.set_num_threads(args.threads)
     run = Run(spec, layer_stats=args.layer_stats)
+    # Recorded in the run history (unless --no-record); Ctrl-C or SIGTERM end it "interrupted".
+    with recording(args) as history, history.run(spec) as record, terminate_on_signals():
+        return _train(args, spec, run, record)
+
+
+def _train(args: argparse.Namespace, spec: RunSpec, run: Run, record: RunRecorder) -> int:
     if not args.json:
         print(f"training {spec.name}: {describe(spec)}", flush=True)
     last = None
     for s in run.fit(spec.epochs):
         last = s
+        record.epoch(s)
         if args.json:
             print(json_line(epoch_record(s)), flush=True)
         elif s.epoch % args.every == 0 or s.status != "running" or s.epoch == 1:
@@ -87,6 +104,9 @@ def run(args: argparse.Namespace) -> int:
             )
             for stats in s.layer_stats or ():
                 print(f"  {_layer_line(stats)}", flush=True)
+    # Training's own end (a failed --save below does not change it); with --restore-best the
+    # final metrics are those of the epoch whose weights the run ends with.
+    record.finish(final=run.trainer.best if run.trainer.restored is not None else None)
     if last is None:
         return 0
     if last.status == "diverged":
@@ -106,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
             run.save(args.save)
         except OSError as e:
             raise UsageError(f"--save {args.save}: cannot write ({e.strerror or e})") from None
+        record.checkpoint(args.save)
         if not args.json:
             print(f"saved {args.save}")
     return 0

@@ -21,8 +21,21 @@ from tui_helpers import tiny_spec
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 
 
+#: A tmux server of this test process's own: another user of the default server (a developer
+#: capturing screens, ``tmux kill-server``) can't end these sessions under the test.
+SOCKET = f"mf-test-{os.getpid()}"
+
+
 def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=10).stdout
+    return subprocess.run(
+        ["tmux", "-L", SOCKET, *args], capture_output=True, text=True, timeout=10
+    ).stdout
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _own_tmux_server():
+    yield
+    tmux("kill-server")
 
 
 def screen(session: str) -> str:

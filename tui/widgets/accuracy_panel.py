@@ -3,12 +3,21 @@
 :class:`TrainState` is the panel's model and :func:`format_panel` a pure function of it, so
 the text is deterministic (elapsed time is the sum of the epochs' own wall times, not a
 clock), which keeps snapshot tests stable.
+
+Replica mode (K seeds trained at once): the app records each replica epoch with
+:meth:`TrainState.record_replicas` (per-seed lists in seed order, None when not evaluated)
+instead of :meth:`TrainState.record`, then calls :meth:`AccuracyPanel.show` as usual. The
+train and test lines then read ``mean ± std`` of the accuracy, the worst seed's accuracy and
+seed, and the mean loss (± std when the width allows). The panel stays
+five lines high. A metric never evaluated shows as "—"; no number shows as "-0.0".
+It posts no messages.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import statistics
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +37,51 @@ STATUS_STYLE = {
     "invalid": "bold red",
     "differs": "bold magenta",
 }
+
+
+@dataclass(frozen=True)
+class ReplicaMetric:
+    """One metric over the seeds: mean and sample std of the finite values, and the worst
+    seed (a diverged one, NaN or inf, first; else the lowest accuracy or highest loss) with
+    its value. ``mean`` is NaN when no value is finite."""
+
+    mean: float
+    std: float
+    worst: float
+    worst_seed: int
+    count: int
+
+
+def replica_metric(
+    values: Sequence[float] | None, seeds: Sequence[int], higher_is_better: bool
+) -> ReplicaMetric | None:
+    """The :class:`ReplicaMetric` of per-seed ``values`` (None: not evaluated)."""
+    if values is None or not values:
+        return None
+    finite = [float(v) for v in values if math.isfinite(v)]
+    sign = -1.0 if higher_is_better else 1.0
+
+    def badness(r: int) -> tuple[bool, float]:
+        v = values[r]
+        return (True, 0.0) if not math.isfinite(v) else (False, sign * v)
+
+    worst = max(range(len(values)), key=badness)
+    seed = seeds[worst] if worst < len(seeds) else worst
+    if not finite:
+        return ReplicaMetric(math.nan, math.nan, float(values[worst]), seed, 0)
+    std = statistics.stdev(finite) if len(finite) > 1 else 0.0
+    return ReplicaMetric(statistics.fmean(finite), std, float(values[worst]), seed, len(finite))
+
+
+@dataclass(frozen=True)
+class ReplicaStats:
+    """The seeds' spread of each metric at the last evaluated epoch."""
+
+    seeds: int
+    train_acc: ReplicaMetric | None = None
+    test_acc: ReplicaMetric | None = None
+    train_loss: ReplicaMetric | None = None
+    test_loss: ReplicaMetric | None = None
 
 
 @dataclass
@@ -50,6 +104,8 @@ class TrainState:
     recent_samples: list[float] = field(default_factory=list)
     #: When set, the last line: one fact fitting the width (the trainer's controller).
     status_line: Callable[[int], str] | None = None
+    #: Replica mode: the seeds' spread (None for a single run).
+    replicas: ReplicaStats | None = None
 
     def record(
         self,
@@ -81,6 +137,43 @@ class TrainState:
         self.recent_samples = [*self.recent_samples[-19:], samples_per_s * seconds]
         total = sum(self.recent_seconds)
         self.samples_per_s = sum(self.recent_samples) / total if total > 0 else samples_per_s
+
+    def record_replicas(
+        self,
+        epoch: int,
+        seeds: Sequence[int],
+        train_loss: Sequence[float] | None,
+        train_acc: Sequence[float] | None,
+        test_loss: Sequence[float] | None,
+        test_acc: Sequence[float] | None,
+        seconds: float,
+        samples_per_s: float | None,
+    ) -> None:
+        """Take in one epoch of every replica (per-seed lists, in ``seeds`` order; None when
+        not evaluated): the means go where :meth:`record` puts a lone run's numbers, the
+        spread into :attr:`replicas` (a metric not evaluated keeps its last spread)."""
+        metrics = {
+            "train_acc": replica_metric(train_acc, seeds, True),
+            "test_acc": replica_metric(test_acc, seeds, True),
+            "train_loss": replica_metric(train_loss, seeds, False),
+            "test_loss": replica_metric(test_loss, seeds, False),
+        }
+        old = self.replicas or ReplicaStats(len(seeds))
+        kept = {k: v if v is not None else getattr(old, k) for k, v in metrics.items()}
+        self.replicas = ReplicaStats(len(seeds), **kept)
+
+        def mean(m: ReplicaMetric | None) -> float | None:
+            return None if m is None or m.count == 0 else m.mean
+
+        self.record(
+            epoch,
+            mean(metrics["train_loss"]),
+            mean(metrics["train_acc"]),
+            mean(metrics["test_loss"]),
+            mean(metrics["test_acc"]),
+            seconds,
+            samples_per_s,
+        )
 
     def eta(self) -> float | None:
         """Seconds left, once at least 3 epochs (and 1 s) give a stable rate."""
@@ -146,6 +239,32 @@ def format_panel(state: TrainState, width: int = 46) -> Text:
     text.append(head, "bold")
     text.append(bar(frac, bar_w), "green" if state.status != "diverged" else "red")
     text.append(tail + "\n")
+    if state.replicas is not None:
+        _replica_lines(text, state.replicas, width)
+    else:
+        _single_lines(text, state)
+    timing = [f"time  {clock(state.elapsed)}"]
+    eta = state.eta()
+    if eta is not None:
+        timing.append(f"  ETA {clock(eta)}")
+    if state.samples_per_s:
+        timing.append(f"  {state.samples_per_s:,.0f} samples/s")
+    if state.replicas is not None:
+        seeds = f"  {state.replicas.seeds} seeds"
+        while len(timing) > 1 and sum(map(len, timing)) + len(seeds) > width:
+            timing.pop()  # the seeds count matters more than the rate
+        timing.append(seeds)
+    text.append("".join(timing) + "\n", "dim")
+    if state.status_line is not None:
+        text.append(state.status_line(width), STATUS_STYLE.get(state.status, ""))
+        return text
+    text.append(f"{state.status}", STATUS_STYLE.get(state.status, ""))
+    if state.message:
+        text.append(f": {state.message}", STATUS_STYLE.get(state.status, ""))
+    return text
+
+
+def _single_lines(text: Text, state: TrainState) -> None:
     for name, acc, best, loss in (
         ("train", state.train_acc, state.best_train, state.train_loss),
         ("test ", state.test_acc, state.best_test, state.test_loss),
@@ -154,20 +273,52 @@ def format_panel(state: TrainState, width: int = 46) -> Text:
         text.append(_pct(acc), "bold")
         text.append(f"  best {_pct(best)}", "dim")
         text.append(f"  loss {_num(loss)}\n")
-    timing = f"time  {clock(state.elapsed)}"
-    eta = state.eta()
-    if eta is not None:
-        timing += f"  ETA {clock(eta)}"
-    if state.samples_per_s:
-        timing += f"  {state.samples_per_s:,.0f} samples/s"
-    text.append(timing + "\n", "dim")
-    if state.status_line is not None:
-        text.append(state.status_line(width), STATUS_STYLE.get(state.status, ""))
-        return text
-    text.append(f"{state.status}", STATUS_STYLE.get(state.status, ""))
-    if state.message:
-        text.append(f": {state.message}", STATUS_STYLE.get(state.status, ""))
-    return text
+
+
+def _spread(m: ReplicaMetric | None, digits: int, unit: str = "") -> tuple[str, str]:
+    """(``mean``, ``± std``) of a metric; "—" and "" when there is none."""
+    if m is None or m.count == 0:
+        return "—", ""
+    return f"{fixed(m.mean, digits)}{unit}", f"±{fixed(m.std, digits)}{unit}"
+
+
+def _worst(m: ReplicaMetric | None) -> str:
+    if m is None:
+        return "—"
+    value = f"{fixed(m.worst, 1)}%" if math.isfinite(m.worst) else "diverged"
+    return f"{value} s{m.worst_seed}"
+
+
+def replica_line(
+    name: str, acc: ReplicaMetric | None, loss: ReplicaMetric | None, width: int
+) -> list[tuple[str, str]]:
+    """One replica line as (text, style) pieces: the widest of three layouts that fits."""
+    mean, std = _spread(acc, 1, "%")
+    loss_mean, loss_std = _spread(loss, 3)
+    if loss is not None and loss.count and not abs(loss.mean) < 100:
+        loss_mean, loss_std = f"{loss.mean:.3g}", f"±{loss.std:.2g}"
+    head = [(f"{name} ", ""), (f"{mean:>6}", "bold"), (f" {std:<6}" if std else "", "")]
+    worst = [(f" worst {_worst(acc)}", "dim")]
+    layouts = [
+        head + worst + [(f"  loss {loss_mean} {loss_std}".rstrip(), "")],
+        head + worst + [(f" loss {loss_mean}", "")],
+        head + worst,
+        head,
+    ]
+    for pieces in layouts:
+        if sum(len(t) for t, _ in pieces) <= width:
+            return pieces
+    return layouts[-1]
+
+
+def _replica_lines(text: Text, stats: ReplicaStats, width: int) -> None:
+    for name, acc, loss in (
+        ("train", stats.train_acc, stats.train_loss),
+        ("test ", stats.test_acc, stats.test_loss),
+    ):
+        for piece, style in replica_line(name, acc, loss, width):
+            text.append(piece, style)
+        text.append("\n")
 
 
 class AccuracyPanel(Static):

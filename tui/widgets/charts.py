@@ -7,23 +7,57 @@ whole canvas: ~2-5 ms of CPU at 80×24-120×40, more on big terminals, plus the 
 and the UI shares the interpreter with the training thread, so a chart also waits between
 redraws long enough that its replots take at most ~``RENDER_SHARE`` of the time (≈2-4
 redraws/s at 80×24-120×40; at least one a second).
+
+Seed bands (K replicas trained at once). The app keeps one :class:`BandHistory` beside its
+``MetricHistory`` and hands it to both charts once::
+
+    bands = BandHistory()
+    for chart in app.query(MetricChart):
+        chart.set_bands(bands)          # None goes back to the single-run lines
+    # every replica epoch (UI thread), per-seed lists in seed order, None = not evaluated:
+    bands.append(epoch, train_loss, test_loss, train_acc, test_acc)
+    # after a reset: bands.clear()
+
+With bands set, a chart draws each series' mean as a line over a shaded min–max band (a
+plotext "internal" fill of the band's outline: the upper edge, then the lower one backwards);
+the mean, min and max are over the finite values (a diverged seed's loss is NaN or inf).
+
+Overlays (the runs view): :class:`OverlayChart` draws several named runs' curves of one
+metric on one chart, one colour each from :data:`SERIES_COLOURS`, with a legend in its border::
+
+    chart = OverlayChart("test_acc", title="Test accuracy %")
+    chart.show_curves({"run 3": [(1, 71.0), (2, 80.5)], "run 7": [(1, 64.0), (2, None)]})
+
+It posts no messages.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from textual.geometry import Region
+from textual.markup import escape
 from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
 from ..history import MetricHistory
+from ..palette import CHART_SERIES, CHART_TEST, CHART_TRAIN
 
 REDRAW_INTERVAL = 0.1
 RENDER_SHARE = 0.01
 MAX_GAP = 1.0
+
+#: The train and test colours of the live charts (the palette's table).
+TRAIN_COLOUR, TEST_COLOUR = CHART_TRAIN, CHART_TEST
+#: The marker that shades a min–max band (one character cell per point).
+BAND_MARKER = "░"
+#: One colour per overlaid run, in order (the palette's table).
+SERIES_COLOURS = CHART_SERIES
 
 
 def _drawable(epochs: list[int], values: list[float]) -> tuple[list[int], list[float]]:
@@ -32,19 +66,74 @@ def _drawable(epochs: list[int], values: list[float]) -> tuple[list[int], list[f
     return [e for e, _ in points], [v for _, v in points]
 
 
-class MetricChart(PlotextPlot):
-    """Train and test series of one metric ("loss" or "accuracy") against the epoch."""
+def band_stats(values: Sequence[float] | None) -> tuple[float, float, float] | None:
+    """(mean, min, max) of the finite ``values``; NaN for all three when none is finite;
+    None when there are no values (the metric was not evaluated)."""
+    if values is None:
+        return None
+    finite = [float(v) for v in values if math.isfinite(v)]
+    if not finite:
+        return (math.nan, math.nan, math.nan)
+    return (statistics.fmean(finite), min(finite), max(finite))
 
-    def __init__(
+
+@dataclass
+class BandHistory:
+    """Per-epoch mean, min and max over the seeds of each metric, down-sampled like
+    :class:`MetricHistory` (three of them: ``mean``, ``low``, ``high``)."""
+
+    max_points: int = 500
+    mean: MetricHistory = field(init=False)
+    low: MetricHistory = field(init=False)
+    high: MetricHistory = field(init=False)
+    seeds: int = 0
+
+    def __post_init__(self) -> None:
+        self.mean = MetricHistory(self.max_points)
+        self.low = MetricHistory(self.max_points)
+        self.high = MetricHistory(self.max_points)
+
+    @property
+    def version(self) -> int:
+        return self.mean.version + self.low.version + self.high.version
+
+    def __len__(self) -> int:
+        return len(self.mean)
+
+    def clear(self) -> None:
+        """Forget everything (after a reset)."""
+        for h in (self.mean, self.low, self.high):
+            h.clear()
+        self.seeds = 0
+
+    def append(
         self,
-        history: MetricHistory,
-        metric: Literal["loss", "accuracy"],
-        live: bool = True,
-        **kwargs: Any,
+        epoch: int,
+        train_loss: Sequence[float] | None,
+        test_loss: Sequence[float] | None,
+        train_acc: Sequence[float] | None,
+        test_acc: Sequence[float] | None,
     ) -> None:
+        """Record one epoch of every seed: each metric a list with one value per seed (None
+        when the epoch was not evaluated)."""
+        per_metric = [band_stats(v) for v in (train_loss, test_loss, train_acc, test_acc)]
+        self.seeds = max(self.seeds, *(len(v) for v in (train_loss, train_acc) if v is not None), 0)
+        for k, history in enumerate((self.mean, self.low, self.high)):
+            history.append(epoch, *(None if s is None else s[k] for s in per_metric))
+
+    def append_replica_epoch(self, replica_epoch: Any) -> None:
+        """Record an ``engine.replicas.ReplicaEpoch`` (anything with ``epoch`` and per-seed
+        ``train_loss``, ``test_loss``, ``train_acc``, ``test_acc`` lists)."""
+        r = replica_epoch
+        self.append(r.epoch, r.train_loss, r.test_loss, r.train_acc, r.test_acc)
+
+
+class _Throttled(PlotextPlot):
+    """A plot replotted by :meth:`redraw`, whose live timer replots at most every
+    ``REDRAW_INTERVAL`` and within ``RENDER_SHARE`` of the CPU."""
+
+    def __init__(self, live: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.history = history
-        self.metric = metric
         self.live = live
         self._drawn_version = -1
         self._drawn_at = 0.0
@@ -52,14 +141,15 @@ class MetricChart(PlotextPlot):
         self._min_gap = REDRAW_INTERVAL
 
     def on_mount(self) -> None:
-        self.border_title = "Loss" if self.metric == "loss" else "Accuracy %"
-        self.border_subtitle = "[cyan]━ train[/] [orange]━ test[/]"
         self.redraw()
         if self.live:
             self.set_interval(REDRAW_INTERVAL, self._tick)
 
+    def _version(self) -> int:
+        return 0
+
     def _tick(self) -> None:
-        if self.history.version == self._drawn_version:
+        if self._version() == self._drawn_version:
             return
         if time.monotonic() - self._drawn_at < self._min_gap:
             return
@@ -73,8 +163,9 @@ class MetricChart(PlotextPlot):
             self._render_cpu += time.thread_time() - start
 
     def redraw(self) -> None:
-        """Replot from the history now."""
+        """Replot now."""
         start = time.thread_time()
+        self._drawn_version = self._version()
         self._replot()
         self._render_cpu += time.thread_time() - start
         # Budget: the last replot and render together (capped: one slow render, a GC pause,
@@ -84,24 +175,174 @@ class MetricChart(PlotextPlot):
         self._drawn_at = time.monotonic()
 
     def _replot(self) -> None:
-        self._drawn_version = self.history.version
+        raise NotImplementedError
+
+
+class MetricChart(_Throttled):
+    """Train and test series of one metric ("loss" or "accuracy") against the epoch; with
+    :meth:`set_bands`, each series' mean over the seeds in its min–max band."""
+
+    def __init__(
+        self,
+        history: MetricHistory,
+        metric: Literal["loss", "accuracy"],
+        live: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(live, **kwargs)
+        self.history = history
+        self.metric = metric
+        self.bands: BandHistory | None = None
+
+    def on_mount(self) -> None:
+        self.border_title = "Loss" if self.metric == "loss" else "Accuracy %"
+        self._subtitle()
+        super().on_mount()
+
+    def _subtitle(self) -> None:
+        if self.bands is None:
+            self.border_subtitle = "[cyan]━ train[/] [orange]━ test[/]"
+        else:
+            seeds = f"{self.bands.seeds} seeds " if self.bands.seeds else ""
+            self.border_subtitle = f"{seeds}[cyan]━ train[/] [orange]━ test[/] ░ min–max"
+
+    def set_bands(self, bands: BandHistory | None) -> None:
+        """Draw the mean and min–max band of ``bands`` from now on (None: the single run's
+        ``history`` again); replots at once."""
+        self.bands = bands
+        if self.is_mounted:
+            self._subtitle()
+            self.redraw()
+
+    def _version(self) -> int:
+        return self.history.version if self.bands is None else -1 - self.bands.version
+
+    def _pick(self, history: MetricHistory) -> tuple[list[int], list[float], list[float]]:
+        epochs, tr_loss, te_loss, tr_acc, te_acc = history.series()
+        return (epochs, tr_loss, te_loss) if self.metric == "loss" else (epochs, tr_acc, te_acc)
+
+    def _replot(self) -> None:
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
         plt.xlabel("")
-        epochs, tr_loss, te_loss, tr_acc, te_acc = self.history.series()
-        train, test = (tr_loss, te_loss) if self.metric == "loss" else (tr_acc, te_acc)
-        lines = [(_drawable(epochs, train), "cyan"), (_drawable(epochs, test), "orange")]
-        values = [y for (_, ys), _ in lines for y in ys]
+        values: list[float] = []
+        n_epochs = 0
+        first_epoch = 0
+        if self.bands is not None:
+            if self.is_mounted:
+                self._subtitle()
+            epochs, mean_tr, mean_te = self._pick(self.bands.mean)
+            _, low_tr, low_te = self._pick(self.bands.low)
+            _, high_tr, high_te = self._pick(self.bands.high)
+            n_epochs, first_epoch = len(epochs), epochs[0] if epochs else 0
+            for low, high, colour in (
+                (low_tr, high_tr, TRAIN_COLOUR),
+                (low_te, high_te, TEST_COLOUR),
+            ):
+                xs, lo, hi = _band_points(epochs, low, high)
+                if xs:
+                    values += lo + hi
+                    # The outline, upper edge then lower edge backwards; "internal" fills each
+                    # column from its upper point down to its lower one.
+                    plt.plot(xs + xs[::-1], hi + lo[::-1], marker=BAND_MARKER, color=colour,
+                             fillx="internal")  # fmt: skip
+            lines = [
+                (_drawable(epochs, mean_tr), TRAIN_COLOUR),
+                (_drawable(epochs, mean_te), TEST_COLOUR),
+            ]
+        else:
+            epochs, train, test = self._pick(self.history)
+            n_epochs, first_epoch = len(epochs), epochs[0] if epochs else 0
+            lines = [
+                (_drawable(epochs, train), TRAIN_COLOUR),
+                (_drawable(epochs, test), TEST_COLOUR),
+            ]
+        values += [y for (_, ys), _ in lines for y in ys]
         if values:
             for (xs, ys), color in lines:
                 if xs:
                     plt.plot(xs, ys, marker="braille", color=color)
-            if len(epochs) == 1:
-                plt.xlim(0, max(2, epochs[0] + 1))
+            if n_epochs == 1:
+                plt.xlim(0, max(2, first_epoch + 1))
             if self.metric == "accuracy":
                 plt.ylim(max(0.0, min(min(values), 90.0) - 1.0), 100.0)
         else:
             plt.xlim(0, 1)
             plt.ylim(0, 1 if self.metric == "loss" else 100)
         self.refresh()
+
+
+def _band_points(
+    epochs: list[int], low: list[float], high: list[float]
+) -> tuple[list[int], list[float], list[float]]:
+    keep = [i for i in range(len(epochs)) if math.isfinite(low[i]) and math.isfinite(high[i])]
+    return [epochs[i] for i in keep], [low[i] for i in keep], [high[i] for i in keep]
+
+
+Curve = Sequence[tuple[int, float | None]]
+
+
+class OverlayChart(_Throttled):
+    """Several named runs' curves of one metric on one chart, with a legend in the border.
+
+    ``metric`` only decides the y range (an accuracy runs to 100); ``title`` is the border
+    title. Call :meth:`show_curves` with the curves to draw (an empty mapping clears it).
+    """
+
+    def __init__(self, metric: str, title: str | None = None, **kwargs: Any) -> None:
+        super().__init__(live=False, **kwargs)
+        self.metric = metric
+        self.title = title or metric
+        self.curves: dict[str, list[tuple[int, float | None]]] = {}
+
+    def on_mount(self) -> None:
+        self.border_title = self.title
+        super().on_mount()
+
+    def show_curves(self, curves: Mapping[str, Curve]) -> None:
+        """Draw these runs (name → [(epoch, value or None)], in legend order); replots now."""
+        self.curves = {name: list(points) for name, points in curves.items()}
+        self.border_subtitle = legend(list(self.curves))
+        if self.is_mounted:
+            self.redraw()
+
+    def _replot(self) -> None:
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.xlabel("")
+        values: list[float] = []
+        epochs: list[int] = []
+        for k, points in enumerate(self.curves.values()):
+            finite = [(e, v) for e, v in points if v is not None and math.isfinite(v)]
+            if not finite:
+                continue
+            xs, ys = [e for e, _ in finite], [v for _, v in finite]
+            values += ys
+            epochs += xs
+            plt.plot(xs, ys, marker="braille", color=SERIES_COLOURS[k % len(SERIES_COLOURS)])
+        if values:
+            if len(set(epochs)) == 1:
+                plt.xlim(0, max(2, epochs[0] + 1))
+            if "acc" in self.metric:
+                plt.ylim(max(0.0, min(min(values), 90.0) - 1.0), 100.0)
+        else:
+            plt.xlim(0, 1)
+            plt.ylim(0, 100 if "acc" in self.metric else 1)
+        self.refresh()
+
+
+def legend(names: Sequence[str], width: int = 60) -> str:
+    """Rich markup: ``━ name`` in each run's colour, cut to about ``width`` cells."""
+    parts: list[str] = []
+    used = 0
+    for k, name in enumerate(names):
+        colour = SERIES_COLOURS[k % len(SERIES_COLOURS)]
+        label = name if len(name) <= 16 else name[:15] + "…"
+        if used + len(label) + 3 > width and parts:
+            parts.append(f"+{len(names) - k}")
+            break
+        used += len(label) + 3
+        parts.append(f"[{colour}]━ {escape(label)}[/]")
+    return " ".join(parts)

@@ -1,0 +1,279 @@
+"""Recording runs as they train: the side of the run history that training code uses.
+
+Training must never fail because the history cannot be written. :class:`Recording` wraps a
+:class:`~.store.RunStore` (or nothing, when it could not be opened or the user said
+``--no-record``): every method catches database errors, reports the first one through ``warn``
+in one line, and from then on records nothing, while training goes on.
+
+:class:`RunRecorder` records one run::
+
+    recording = Recording.open(warn=print)          # one line if the database is unusable
+    with recording.run(spec, source="cli") as rec:   # a row, status "running"
+        for summary in Run(spec).fit():
+            rec.epoch(summary)                       # EpochSummary.to_json_dict(), as it is
+        rec.finish(checkpoint=path)                  # the last epoch's status
+
+:class:`ReplicaRecorder` does the same for seeds trained together (``ReplicaTrainer``, the
+trainer's seed bands): one run per seed, grouped as a sweep.
+
+Leaving the ``with`` block by an exception ends the run as ``failed``, or ``interrupted`` for
+Ctrl-C and the CLI's SIGTERM (:class:`KeyboardInterrupt` and other exceptions that are not
+:class:`Exception`). Every method may be called from a worker thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .store import FINAL_METRICS, RunStatus, RunStore, RunStoreError, metrics_dict
+
+if TYPE_CHECKING:
+    from miniframe.engine import RunSpec
+
+Warn = Callable[[str], None]
+T = TypeVar("T")
+
+# What the training statuses become in the history.
+_FROM_TRAINING = {
+    "running": RunStatus.STOPPED,  # the loop ended before the last epoch without saying why
+    "finished": RunStatus.FINISHED,
+    "stopped": RunStatus.STOPPED,
+    "diverged": RunStatus.DIVERGED,
+}
+
+
+def _ignore(_message: str) -> None:
+    pass
+
+
+class Recording:
+    """The run history for code that trains: never raises (see the module's docstring)."""
+
+    def __init__(self, store: RunStore | None, warn: Warn = _ignore) -> None:
+        self.store = store
+        self.warn = warn
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(
+        cls, enabled: bool = True, warn: Warn = _ignore, path: str | Path | None = None
+    ) -> Recording:
+        """The history at ``path`` (default: the user's), or an inactive Recording if it is
+        disabled or cannot be opened (said once through ``warn``)."""
+        if not enabled:
+            return cls(None, warn)
+        try:
+            return cls(RunStore.open(path), warn)
+        except RunStoreError as e:
+            warn(f"not recording this run: {e}")
+            return cls(None, warn)
+
+    @property
+    def active(self) -> bool:
+        return self.store is not None
+
+    def _do(self, action: Callable[[RunStore], T], default: T) -> T:
+        store = self.store
+        if store is None:
+            return default
+        try:
+            return action(store)
+        except (sqlite3.Error, RunStoreError, OSError) as e:
+            with self._lock:
+                if self.store is not None:
+                    self.store = None
+                    self.warn(f"stopped recording: the run history failed ({e})")
+            return default
+
+    def close(self) -> None:
+        store, self.store = self.store, None
+        if store is not None:
+            with contextlib.suppress(sqlite3.Error):
+                store.close()
+
+    def __enter__(self) -> Recording:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- the store's writes, made safe ---------------------------------------------------
+    def start_run(self, spec: RunSpec | Mapping[str, Any], **kw: Any) -> int | None:
+        return self._do(lambda s: s.start_run(spec, **kw), None)
+
+    def start_runs(self, specs: Sequence[RunSpec | Mapping[str, Any]], **kw: Any) -> list[int]:
+        return self._do(lambda s: s.start_runs(specs, **kw), [])
+
+    def set_status(self, run_ids: Iterable[int], status: RunStatus) -> None:
+        ids = list(run_ids)
+        if ids:
+            self._do(lambda s: s.set_status(ids, status), None)
+
+    def record_epoch(self, run_id: int | None, summary: Any) -> None:
+        if run_id is not None:
+            self._do(lambda s: s.record_epoch(run_id, summary), None)
+
+    def record_epochs(self, rows: Sequence[tuple[int, Any]]) -> None:
+        if rows:
+            self._do(lambda s: s.record_epochs(rows), None)
+
+    def finish_run(self, run_id: int | None, status: RunStatus | str, **kw: Any) -> None:
+        if run_id is not None:
+            self._do(lambda s: s.finish_run(run_id, status, **kw), None)
+
+    def set_checkpoint(self, run_id: int | None, path: str | Path) -> None:
+        if run_id is not None:
+            self._do(lambda s: s.set_checkpoint(run_id, path), None)
+
+    def start_sweep(self, *args: Any, **kw: Any) -> int | None:
+        return self._do(lambda s: s.start_sweep(*args, **kw), None)
+
+    def finish_sweep(self, sweep_id: int | None, status: RunStatus | str) -> None:
+        if sweep_id is not None:
+            self._do(lambda s: s.finish_sweep(sweep_id, status), None)
+
+    def run(self, spec: RunSpec | Mapping[str, Any], source: str = "cli") -> RunRecorder:
+        """Start recording one run of ``spec`` (status running); see :class:`RunRecorder`."""
+        return RunRecorder(self, spec, source)
+
+    def replicas(
+        self, spec: RunSpec, seeds: Sequence[int], source: str = "trainer"
+    ) -> ReplicaRecorder:
+        """Start recording seeds of ``spec`` trained together (a ReplicaTrainer): one run per
+        seed, grouped as a sweep; see :class:`ReplicaRecorder`."""
+        return ReplicaRecorder(self, spec, seeds, source)
+
+
+class RunRecorder:
+    """One run being recorded: :meth:`epoch` after each epoch, :meth:`finish` at the end.
+
+    Only evaluated epochs are stored (a stopped epoch without metrics is not, so it cannot
+    replace the epoch before it); the last status seen is what :meth:`finish` records by
+    default. As a context manager it finishes the run on the way out if nobody did: with the
+    last status seen, or ``failed`` / ``interrupted`` when an exception ends the block.
+    """
+
+    def __init__(
+        self, recording: Recording, spec: RunSpec | Mapping[str, Any], source: str = "cli"
+    ) -> None:
+        self.recording = recording
+        self.run_id = recording.start_run(spec, source=source)
+        self.status = "running"
+        self.finished = False
+
+    def epoch(self, summary: Any) -> None:
+        """Record an epoch (an EpochSummary or its ``to_json_dict()``)."""
+        metrics = metrics_dict(summary)
+        self.status = str(metrics.get("status") or self.status)
+        if any(metrics.get(k) is not None for k in ("train_acc", "test_acc", "train_loss")):
+            self.recording.record_epoch(self.run_id, metrics)
+
+    def finish(
+        self,
+        status: RunStatus | str | None = None,
+        checkpoint: str | Path | None = None,
+        final: Any = None,
+    ) -> None:
+        """End the run: ``status`` (default: from the last epoch seen), the checkpoint it was
+        saved to, and ``final``: the epoch whose weights the run ends with (an EpochSummary or
+        its dict), when that is not the last one (``restore_best``)."""
+        said = str(self.status if status is None else status)
+        status = _FROM_TRAINING.get(said) or RunStatus(said)
+        metrics = None
+        if final is not None:
+            m = metrics_dict(final)
+            metrics = {"epoch": m.get("epoch")} | {k: m.get(k) for k in FINAL_METRICS}
+        self.recording.finish_run(self.run_id, status, checkpoint=checkpoint, final=metrics)
+        self.finished = True
+
+    def checkpoint(self, path: str | Path) -> None:
+        """The run's model was saved to ``path`` (after it finished, say)."""
+        self.recording.set_checkpoint(self.run_id, path)
+
+    def __enter__(self) -> RunRecorder:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.finished:
+            return
+        if error is None:
+            self.finish()
+        elif isinstance(error, Exception):
+            self.finish(RunStatus.FAILED)
+        else:  # KeyboardInterrupt, the CLI's Terminated (SIGTERM), SystemExit
+            self.finish(RunStatus.INTERRUPTED)
+
+
+class ReplicaRecorder:
+    """Seeds of one spec trained together (``ReplicaTrainer.fit``), recorded as one sweep of one
+    run per seed: :meth:`epoch` takes each ``ReplicaEpoch`` and records every seed's
+    ``summary(r)`` (a seed that diverged stops where its lone run would); :meth:`finish` ends
+    the runs and the sweep. A context manager, like :class:`RunRecorder`.
+    """
+
+    def __init__(
+        self, recording: Recording, spec: RunSpec, seeds: Sequence[int], source: str = "trainer"
+    ) -> None:
+        self.recording = recording
+        self.seeds = list(seeds)
+        self.sweep_id = recording.start_sweep(spec.name, spec, {}, self.seeds, source)
+        ids = recording.start_runs(
+            [spec.replace(seed=s) for s in self.seeds],
+            source=source,
+            sweep_id=self.sweep_id,
+            seeds=self.seeds,
+        )
+        self.run_ids: dict[int, int] = dict(zip(self.seeds, ids, strict=True)) if ids else {}
+        self.status: dict[int, str] = dict.fromkeys(self.seeds, "running")
+        self.finished = False
+
+    def epoch(self, replica_epoch: Any) -> None:
+        """Record a ``ReplicaEpoch``: each seed still training gets its own epoch row."""
+        rows = []
+        for r, seed in enumerate(replica_epoch.seeds):
+            if self.status.get(seed, "running") != "running":
+                continue  # ended before (diverged): its lone run would have stopped there
+            metrics = metrics_dict(replica_epoch.summary(r))
+            self.status[seed] = str(metrics.get("status") or "running")
+            if metrics.get("train_acc") is not None and seed in self.run_ids:
+                rows.append((self.run_ids[seed], metrics))
+        self.recording.record_epochs(rows)
+
+    def finish(self, status: RunStatus | str | None = None) -> None:
+        """End every seed's run (with its own last status, or ``status`` for those still
+        running) and the sweep."""
+        for seed, run_id in self.run_ids.items():
+            said = self.status[seed] if status is None or self.status[seed] != "running" else status
+            self.recording.finish_run(run_id, _FROM_TRAINING.get(str(said)) or RunStatus(said))
+        overall = status if status is not None else RunStatus.FINISHED
+        self.recording.finish_sweep(self.sweep_id, _FROM_TRAINING.get(str(overall)) or overall)
+        self.finished = True
+
+    def __enter__(self) -> ReplicaRecorder:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.finished:
+            return
+        if error is None:
+            self.finish()
+        elif isinstance(error, Exception):
+            self.finish(RunStatus.FAILED)
+        else:
+            self.finish(RunStatus.INTERRUPTED)
