@@ -412,6 +412,8 @@ OPTIONS: dict[str, ParamSpec] = {
     "jobs": ParamSpec("jobs", "jobs", int, 1, LIMITS.max_threads),
     "seeds": ParamSpec("seeds", "seeds", int, 1, LIMITS.max_seeds),
     "replicas": ParamSpec("replicas", "replicas", int, 1, LIMITS.max_replicas),
+    #: The trainer's "seeds" setting: K seeds of the screen's spec trained at once.
+    "trainer_seeds": ParamSpec("seeds", "seeds", int, 1, LIMITS.max_replicas),
     "last": ParamSpec("last", "number of runs", int, 1, 2**31 - 1),
     "every": ParamSpec("every", "every", int, 1, LIMITS.max_epochs),
     "samples": ParamSpec("n", "number of points", int, 1, LIMITS.max_samples),

@@ -84,7 +84,7 @@ def test_a_user_preset_is_found_by_name(tmp_path, monkeypatch):
     save_user_preset("mymoons", load_preset("quick").replace(epochs=3))
     seen = {}
 
-    def fake_run_trainer(spec, checkpoint, theme):
+    def fake_run_trainer(spec, checkpoint, theme, record=True):
         seen["spec"], seen["checkpoint"] = spec, checkpoint
         return 0
 

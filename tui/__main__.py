@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--theme", metavar="NAME", help="colour theme, e.g. textual-ansi for 16-colour terminals"
     )
+    parser.add_argument(
+        "--no-record", action="store_true", help="don't record runs in the run history"
+    )
     parser.add_argument("--version", action="version", version=f"miniframe-tui {__version__}")
     return parser
 
@@ -93,10 +96,12 @@ def _main(argv: list[str] | None) -> int:
             names = ", ".join([*BUILTIN_THEMES, *THEME_ALIASES])
             return _fail(f"unknown theme {args.theme!r}; choose one of {names}")
 
-    return run_trainer(spec, checkpoint, theme)
+    return run_trainer(spec, checkpoint, theme, record=not args.no_record)
 
 
-def run_trainer(spec: RunSpec | None, checkpoint: Path | None, theme: str | None) -> NoReturn:
+def run_trainer(
+    spec: RunSpec | None, checkpoint: Path | None, theme: str | None, record: bool = True
+) -> NoReturn:
     """Run the app in this terminal; leave promptly when it goes away (:mod:`.hangup`).
     Ends the process (:func:`~.hangup.end_process`)."""
     import asyncio
@@ -107,6 +112,7 @@ def run_trainer(spec: RunSpec | None, checkpoint: Path | None, theme: str | None
     watch = TerminalWatch(lambda code: app.leave(code))
     watch.save_terminal_modes()
     app = TrainerApp(spec, checkpoint=checkpoint, theme=theme, watch=watch)
+    app.record_runs = record
     # A loop of our own rather than App.run's asyncio.run(), whose shutdown joins the
     # worker-pool threads: quitting must not wait for a training batch to end.
     result = app.run(loop=asyncio.new_event_loop())

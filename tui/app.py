@@ -53,6 +53,8 @@ from .messages import (
     TrainingStarted,
     WeightsReset,
 )
+from .replica_session import is_replica_epoch
+from .run_history import RunHistoryMixin
 from .session import LoadedModel, TrainingSession, load_engine
 from .spec_form import TEXT_FIELDS, apply_settings, default_spec, stack_error
 from .widgets.accuracy_panel import AccuracyPanel, TrainState
@@ -82,7 +84,7 @@ def _trainer_commands() -> type[Provider]:
     return TrainerCommands
 
 
-class TrainerApp(App[int]):
+class TrainerApp(RunHistoryMixin, App[int]):
     """miniframe-tui: the layer stack, settings, live charts, accuracy and decision boundary."""
 
     CSS_PATH = "app.tcss"
@@ -101,6 +103,8 @@ class TrainerApp(App[int]):
         Binding("v", "toggle_view", "View", id="view.toggle"),
         Binding("l", "focus_layers", "Stack", id="focus.layers"),
         Binding("g", "focus_settings", "Setup", id="focus.settings"),
+        Binding("R", "runs", "Runs", id="runs.view"),
+        Binding("E", "next_seed", "Seed", id="seeds.next", show=False),
         Binding("escape", "focus_layers", "Layers", id="focus.escape", show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
@@ -294,6 +298,7 @@ class TrainerApp(App[int]):
     def on_settings_panel_changed(self, event: SettingsPanel.Changed) -> None:
         self._settings_values, self._settings_errors = event.values, event.errors
         self._spec_changed()
+        self._seeds_changed()
 
     @reported
     def on_layer_stack_changed(self, _: LayerStack.Changed) -> None:
@@ -551,6 +556,8 @@ class TrainerApp(App[int]):
     def _begin(self, single_step: bool) -> None:
         generation = self.control.begin(step=single_step)
         self.session.begin()
+        self.session.replicas = self.seeds_setting()  # for a model built now
+        self.recorder  # noqa: B018 (the run history records from the first epoch)
         self._show_state()
         self._train_worker(self.spec, self.spec.epochs, single_step, generation)
 
@@ -564,6 +571,7 @@ class TrainerApp(App[int]):
             )
         except Exception as e:  # anything the engine raises ends up on screen, not a traceback
             status, message = "failed", f"{type(e).__name__}: {e}"
+        self._record_end(str(status))
         self.post_message(TrainingEnded(str(status), message, generation))
 
     def action_reset(self) -> None:
@@ -581,6 +589,7 @@ class TrainerApp(App[int]):
         self.post_message(WeightsReset(detail))
 
     def _clear_progress(self) -> None:
+        self._drop_bands()
         self.history.clear()
         self.records.clear()
         self.state = TrainState(target=self.spec.epochs)
@@ -601,6 +610,7 @@ class TrainerApp(App[int]):
     @reported
     def _training_started(self, event: TrainingStarted) -> None:
         if event.fresh:
+            self._drop_bands()
             self.history.clear()
             self.records.clear()
             self.state = TrainState()
@@ -612,7 +622,11 @@ class TrainerApp(App[int]):
     @on(EpochsReady)
     @reported
     def _epochs_ready(self, _: EpochsReady) -> None:
-        for s in self.session.drain():
+        items = self.session.drain()
+        if self._bands is not None or any(is_replica_epoch(s) for s in items[:1]):
+            self._replica_epochs_ready(items)  # K seeds at once (.run_history)
+            return
+        for s in items:
             self.records.append(s)
             self.history.append(s.epoch, s.train_loss, s.test_loss, s.train_acc, s.test_acc)
             self.state.record(
@@ -797,6 +811,7 @@ class TrainerApp(App[int]):
         except Exception as e:
             self.post_message(CheckpointDone("save", str(path), _with_path(str(path), e)))
             return
+        self._record_checkpoint(path)
         self.post_message(CheckpointDone("save", str(path)))
 
     def action_export_csv(self) -> None:
@@ -859,6 +874,7 @@ class TrainerApp(App[int]):
         """Stop training and exit with ``code`` (quit, a signal, the terminal gone)."""
         self.session.stop()
         self.workers.cancel_group(self, "train")
+        self._close_history()
         self.exit(code)
 
 

@@ -21,6 +21,8 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("Layers: move layer down", "Swap with the layer below (J)", "layer_down"),
     ("Presets: load preset", "Replace the network and settings by a preset (o)", "presets"),
     ("Presets: save as preset", "Save network and settings as your own preset (s)", "save_preset"),
+    ("Runs: past runs (history)", "Compare past runs' curves, load one's spec (R)", "runs"),
+    ("Seeds: map shows the next seed", "With seeds > 1, show another seed's map (E)", "next_seed"),
     ("Save: model checkpoint", "Save the trained model (c)", "save_checkpoint"),
     ("Save: export metrics CSV", "Write the per-epoch metrics as CSV (x)", "export_csv"),
     ("View: charts / decision boundary", "Switch the panel on narrow screens (v)", "toggle_view"),

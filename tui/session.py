@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.message import Message
 
@@ -64,6 +64,8 @@ class TrainingSession:
         self._unnotified = False
         self._notified_at = 0.0
         self.pending_lr: float | None = None
+        #: Seeds the next model trains at once (the "seeds" setting; 1: a lone Run).
+        self.replicas = 1
         #: Called in the training thread with each epoch's summary as it is produced (the
         #: benchmark, benchmarks/tui_bench.py, times epochs with it).
         self.observers: list[Callable[[EpochSummary], object]] = []
@@ -176,7 +178,12 @@ class TrainingSession:
         from miniframe.engine.train import Run
 
         if self.run is None:
-            self.run = Run(spec)
+            if self.replicas > 1:  # the "seeds" setting: K seeds at once (.replica_session)
+                from .replica_session import ReplicaRun
+
+                self.run = cast("Run", ReplicaRun(spec, self.replicas))
+            else:
+                self.run = Run(spec)
             return self.run, True
         return self.run, False
 

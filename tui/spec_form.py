@@ -20,6 +20,7 @@ from miniframe.engine import (
     LOSSES,
     N_CLASSES,
     N_INPUTS,
+    OPTIONS,
     SETTINGS,
     SOLVERS,
     DataSpec,
@@ -144,6 +145,10 @@ _FIELD_PATHS = {
 TEXT_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     field: (SETTINGS[path].label, SETTINGS[path].parse) for field, path in _FIELD_PATHS.items()
 }
+#: The trainer's own settings, not a spec's (a spec loaded leaves them as they are).
+TRAINER_FIELDS = {"seeds": OPTIONS["trainer_seeds"]}
+TRAINER_DEFAULTS = {"seeds": "1"}
+TEXT_FIELDS |= {field: (p.label, p.parse) for field, p in TRAINER_FIELDS.items()}
 
 
 def parse_setting(field: str, text: str) -> Any:

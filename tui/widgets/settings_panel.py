@@ -27,6 +27,7 @@ from ..spec_form import (
     LOSS_CHOICES,
     SOLVER_CHOICES,
     TEXT_FIELDS,
+    TRAINER_DEFAULTS,
     batch_hint,
     parse_setting,
     spec_values,
@@ -40,7 +41,7 @@ SELECTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
 }
 ORDER = [
     "loss", "solver", "lr", "momentum", "weight_decay", "batch_size", "epochs",
-    "init", "seed", "dataset", "noise", "n_train", "n_test",
+    "init", "seed", "seeds", "dataset", "noise", "n_train", "n_test",
 ]  # fmt: skip
 
 
@@ -96,7 +97,9 @@ class SettingsPanel(VerticalScroll):
         self._loaded = False  # changes are reported once a spec is loaded
         #: The text of each number field as last committed (what :meth:`read` parses).
         self._committed: dict[str, str] = {
-            name: self._initial.get(name, "") for name in ORDER if name not in SELECTS
+            name: self._initial.get(name, TRAINER_DEFAULTS.get(name, ""))
+            for name in ORDER
+            if name not in SELECTS
         }
 
     def compose(self) -> ComposeResult:
@@ -115,7 +118,7 @@ class SettingsPanel(VerticalScroll):
                 with Horizontal(classes="setting-row"):
                     yield Label(label, classes="setting-label")
                     yield Input(
-                        initial.get(name, ""), compact=True, id=f"set-{name}",
+                        self._committed[name], compact=True, id=f"set-{name}",
                         classes="setting-input", validate_on=[],
                     )  # fmt: skip
                 yield Static("", id=f"err-{name}", classes="setting-error")
@@ -133,6 +136,8 @@ class SettingsPanel(VerticalScroll):
         self._loaded = True
         with self.prevent(Input.Changed, Select.Changed):
             for name in ORDER:
+                if name not in values:  # the trainer's own (seeds): a spec leaves it
+                    continue
                 if name in SELECTS:
                     self.query_one(f"#set-{name}", Select).value = values[name]
                 else:
