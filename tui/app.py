@@ -267,6 +267,17 @@ class TrainerApp(App[int]):
         except NoMatches:
             return None
 
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """``$mf-focus`` and ``$mf-error``: the reserved focus and error colours of
+        :mod:`.palette` (its ANSI ones under an ANSI theme)."""
+        from .palette import ERROR_TCSS, FOCUS_TCSS
+
+        # By theme only (a 16-colour terminal gets the full colour's nearest ANSI colour,
+        # bright cyan and red): this runs before the terminal is known.
+        theme = getattr(self.current_theme, "name", "")
+        mode = "ansi" if theme in ("textual-ansi", "ansi-dark", "ansi-light") else "full"
+        return {"mf-focus": FOCUS_TCSS[mode], "mf-error": ERROR_TCSS[mode]}
+
     # ---- guarding every entry point --------------------------------------------------------
     async def run_action(
         self,

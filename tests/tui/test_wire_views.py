@@ -225,3 +225,24 @@ def test_settings_round_trip_pure() -> None:
     assert csv.data.name == "csv" and csv.layers[-1].units == "classes" and not csv.data.center
     back = apply_settings(csv, {"dataset": "disk"})
     assert back.data.path is None and back.data.classes == 2
+
+
+def test_focus_and_error_colours_come_from_the_palette(config_dir) -> None:
+    from textual.color import Color
+
+    from miniframe.tui.palette import FOCUS_TCSS
+
+    async def scenario() -> None:
+        app = TrainerApp(tiny_spec(), load_engine_on_start=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_ready(pilot)
+            app.layer_stack.focus_table()
+            layers = app.query_one("#layers")
+            want = Color.parse(FOCUS_TCSS["full"])
+            await wait_for(pilot, lambda: layers.styles.border_top[1] == want)
+            app.theme = "ansi-dark"
+            assert app.get_theme_variable_defaults()["mf-focus"] == FOCUS_TCSS["ansi"]
+            ansi = Color.parse(FOCUS_TCSS["ansi"])
+            await wait_for(pilot, lambda: layers.styles.border_top[1] == ansi)
+
+    run(scenario())
