@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tui_helpers import (
     commit_setting,
+    notified,
     press,
     run,
     tiny_spec,
@@ -208,7 +209,8 @@ def test_new_data_redraws_the_data_only(config_dir) -> None:
             await press(pilot, "t")
             await wait_for(pilot, lambda: app.state.status == "finished")
             await press(pilot, "N")
-            await wait_for(pilot, lambda: app.session.run.spec.data.seed == 2)
+            await wait_for(pilot, lambda: notified(app, "New data: data seed 2"))
+            assert app.session.run is not None and app.session.run.spec.data.seed == 2
             assert app.control.model_matches
 
     run(scenario())
