@@ -22,6 +22,7 @@ import contextlib
 import math
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -57,6 +58,7 @@ from .replica_session import is_replica_epoch
 from .run_history import RunHistoryMixin
 from .session import LoadedModel, TrainingSession, load_engine
 from .spec_form import TEXT_FIELDS, apply_settings, default_spec, stack_error
+from .views import PreviewReady, ViewsReady
 from .widgets.accuracy_panel import AccuracyPanel, TrainState
 from .widgets.layer_stack import LayerStack
 
@@ -64,6 +66,8 @@ if TYPE_CHECKING:
     from textual.actions import ActionParseResult
     from textual.command import Provider
     from textual.dom import DOMNode
+    from textual.message import Message
+    from textual.widget import Widget
 
     from .hangup import TerminalWatch
     from .presets import PresetEntry
@@ -101,6 +105,13 @@ class TrainerApp(RunHistoryMixin, App[int]):
         Binding("c", "save_checkpoint", "Model", id="save.checkpoint"),
         Binding("x", "export_csv", "CSV", id="save.csv"),
         Binding("v", "toggle_view", "View", id="view.toggle"),
+        Binding("1", "view('charts')", "Charts", id="view.charts", show=False),
+        Binding("2", "view('map')", "Map", id="view.map", show=False),
+        Binding("3", "view('neurons')", "Neurons", id="view.neurons", show=False),
+        Binding("4", "view('health')", "Health", id="view.health", show=False),
+        Binding("5", "view('confusion')", "Confusion", id="view.confusion", show=False),
+        Binding("D", "open_data", "Data", id="data.open"),
+        Binding("N", "new_data", "New data", id="data.new", show=False),
         Binding("l", "focus_layers", "Stack", id="focus.layers"),
         Binding("g", "focus_settings", "Setup", id="focus.settings"),
         Binding("R", "runs", "Runs", id="runs.view"),
@@ -153,6 +164,18 @@ class TrainerApp(RunHistoryMixin, App[int]):
         self._panel_timer: Timer | None = None
         self._panel_shown_at = 0.0
         self.jobs = BackgroundJobs(self.post_message, self.set_timer, self._job_timed_out)
+        # The views beside the charts (:mod:`.views`): the one chosen, the map's features,
+        # the neurons view's layer, the map generation (a preview asked before a model's map
+        # arrived is dropped), and how many records the health panel has been given.
+        self.view = "charts"
+        self._features: tuple[int, int] = (0, 1)
+        self._neuron_layer: int | None = None
+        self._map_generation = 0
+        self._health_fed = 0
+        self._picker_open = False
+        self._previewed: Any = None  # the data last previewed
+        self.session.layer_stats = True  # the health panel's numbers (<= 5 % of an epoch)
+        self.session.snapshot = self._snapshot
 
     # ---- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -219,7 +242,7 @@ class TrainerApp(RunHistoryMixin, App[int]):
         loss = MetricChart(self.history, "loss", self._live_charts, id="loss-chart")
         acc = MetricChart(self.history, "accuracy", self._live_charts, id="acc-chart")
         boundary = BoundaryView(id="boundary")
-        viz = Horizontal(Vertical(loss, acc, id="charts"), boundary, id="viz")
+        viz = Horizontal(Vertical(loss, acc, id="charts"), self._insight(boundary), id="viz")
         viz.set_class(self._show_boundary, "-boundary")
         with self.batch_update():
             await self.query(".-pending").remove()
@@ -232,6 +255,7 @@ class TrainerApp(RunHistoryMixin, App[int]):
         settings.load(self.spec)
         if self._boundary is not None:
             boundary.show(*self._boundary)
+        self._apply_view()
         if self.focused is None:
             self.layer_stack.focus_table()
         self.ui_ready = True
@@ -246,6 +270,17 @@ class TrainerApp(RunHistoryMixin, App[int]):
             return self.query_one(SettingsPanel)
         except NoMatches:
             return None
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """``$mf-focus`` and ``$mf-error``: the reserved focus and error colours of
+        :mod:`.palette` (its ANSI ones under an ANSI theme)."""
+        from .palette import ERROR_TCSS, FOCUS_TCSS
+
+        # By theme only (a 16-colour terminal gets the full colour's nearest ANSI colour,
+        # bright cyan and red): this runs before the terminal is known.
+        theme = getattr(self.current_theme, "name", "")
+        mode = "ansi" if theme in ("textual-ansi", "ansi-dark", "ansi-light") else "full"
+        return {"mf-focus": FOCUS_TCSS[mode], "mf-error": ERROR_TCSS[mode]}
 
     # ---- guarding every entry point --------------------------------------------------------
     async def run_action(
@@ -332,6 +367,8 @@ class TrainerApp(RunHistoryMixin, App[int]):
         self._update_spec()
         outcome = self.control.spec_edited(self.spec, self.problem, always_ask=always_ask)
         self._show_state()
+        if not self.session.has_run and self.spec.data != self._previewed:
+            self._request_preview()
         self._apply_lr()
         if outcome is Rebuild.ASK:
             self._ask_rebuild(then_train=False)
@@ -596,6 +633,7 @@ class TrainerApp(RunHistoryMixin, App[int]):
         self._applied_lr = None
         self._show_state()
         self._show_boundary_data(None, None)
+        self._clear_views()
 
     # ---- messages from workers -----------------------------------------------------------
     @on(EngineLoaded)
@@ -605,6 +643,8 @@ class TrainerApp(RunHistoryMixin, App[int]):
         self._show_state()
         if self.checkpoint is not None and self.engine_ready:
             self._load_checkpoint(self.checkpoint)
+        else:
+            self._compute_views()  # the data's preview
 
     @on(TrainingStarted)
     @reported
@@ -615,6 +655,7 @@ class TrainerApp(RunHistoryMixin, App[int]):
             self.records.clear()
             self.state = TrainState()
             self._applied_lr = None
+            self._clear_views()
         self.state.epoch = event.epoch
         self.control.started(event.epoch, event.target)
         self._show_state()
@@ -654,6 +695,7 @@ class TrainerApp(RunHistoryMixin, App[int]):
         self._panel_timer = None
         self._panel_shown_at = time.monotonic()
         self._show_state()
+        self._feed_health()
 
     def _show_state(self) -> None:
         """Show the controller's fact and ``self.state``'s metrics in the Training panel.
@@ -720,6 +762,7 @@ class TrainerApp(RunHistoryMixin, App[int]):
     def _weights_reset(self, event: WeightsReset) -> None:
         self.control.reset(event.detail)
         self._clear_progress()
+        self._request_preview()
 
     @on(CheckpointDone)
     @reported
@@ -789,6 +832,7 @@ class TrainerApp(RunHistoryMixin, App[int]):
         self._show_state()
         disk = DISK if model.spec.data.name == "disk" else None
         self._show_boundary_data(model.boundary, disk)
+        self._compute_views()
 
     def action_save_checkpoint(self) -> None:
         """Save the trained model (engine checkpoint format)."""
@@ -840,12 +884,271 @@ class TrainerApp(RunHistoryMixin, App[int]):
             lambda e: self.notify(f"Could not write {path}: {e}", severity="error"),
         )
 
+    # ---- views: map, neurons, layer health, confusion (:mod:`.views`) -----------------------
+    def _insight(self, boundary: Widget) -> Vertical:
+        """The panels beside (or instead of) the charts; one shows at a time."""
+        from .widgets.confusion import ConfusionView
+        from .widgets.layer_health import LayerHealth
+        from .widgets.legend import ClassLegend
+        from .widgets.neurons import NeuronsView
+
+        panels: list[Widget] = [
+            Vertical(boundary, ClassLegend(id="legend"), id="map-pane"),
+            NeuronsView(id="neurons"),
+            LayerHealth(id="health"),
+            ConfusionView(id="confusion"),
+        ]
+        titles = {"neurons": "Neurons", "health": "Layer health", "confusion": "Confusion"}
+        for panel in panels:
+            panel.border_title = titles.get(panel.id or "", "")
+        return Vertical(*panels, id="insight")
+
+    def action_view(self, name: str) -> None:
+        """Show view ``name`` (charts, map, neurons, health, confusion)."""
+        from .views import VIEW_NAMES
+
+        if name not in VIEW_NAMES:
+            return
+        self.view = name
+        self._show_boundary = name != "charts"
+        self._apply_view()
+        self._compute_views()
+        self._feed_health()
+
+    def _apply_view(self) -> None:
+        """Narrow: the chosen view instead of the charts; wide: beside them."""
+        from .views import insight_panel
+
+        shown = insight_panel(self.view)
+        with contextlib.suppress(NoMatches):  # not mounted yet: built with this view
+            self.query_one("#viz").set_class(self._show_boundary, "-boundary")
+            for panel in self.query_one("#insight").children:
+                panel.display = panel.id == shown
+
+    def _snapshot(self, run: Any) -> Message:
+        """Training thread, session lock held, at most once a second: the views' data."""
+        from .views import compute_views, wanted
+
+        return compute_views(run, wanted(self.view), self._features, self._neuron_layer)
+
+    def _compute_views(self) -> None:
+        """The views' data for the model now (a worker), or the data's preview without one."""
+        if not self.engine_ready:
+            return
+        if self.session.has_run:
+            self._views_worker(self.view, self._features, self._neuron_layer)
+        else:
+            self._request_preview()
+
+    @work(thread=True, exclusive=True, group="views", exit_on_error=False)
+    def _views_worker(self, view: str, features: tuple[int, int], layer: int | None) -> None:
+        """Thread: compute the views of the model in memory (waits for an epoch to end)."""
+        from .views import compute_views, wanted
+
+        worker = get_current_worker()
+        with self.session.lock:
+            run = self.session.run
+            if run is None or worker.is_cancelled:
+                return
+            try:
+                message = compute_views(run, wanted(view), features, layer)
+            except Exception as error:  # a diverged or odd model: say so, keep the app
+                self.call_from_thread(report_error, self, "computing the views", error)
+                return
+        self.post_message(message)
+
+    def _request_preview(self) -> None:
+        """Preview the screen's data (no model): a worker draws or reads them."""
+        if self.engine_ready and not self.problem:
+            self._previewed = self.spec.data
+            self._preview_worker(self.spec, self._features, self._map_generation)
+
+    @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
+    def _preview_worker(self, spec: RunSpec, features: tuple[int, int], generation: int) -> None:
+        from .views import PreviewReady, compute_preview
+
+        try:
+            preview = compute_preview(spec, features)
+        except Exception as error:
+            self.post_message(PreviewReady(None, generation, str(error)))
+            return
+        self.post_message(PreviewReady(preview, generation))
+
+    @on(ViewsReady)
+    @reported
+    def _views_ready(self, event: ViewsReady) -> None:
+        from .widgets.boundary import BoundaryView
+        from .widgets.confusion import ConfusionView
+        from .widgets.legend import ClassLegend
+        from .widgets.neurons import NeuronsView
+
+        with contextlib.suppress(NoMatches):
+            if event.map_data is not None:
+                self._map_generation += 1
+                data = event.map_data
+                disk = DISK if self.spec.data.name == "disk" and data.n_classes == 2 else None
+                self._boundary = None
+                self.query_one("#boundary", BoundaryView).show_map(data, disk)
+                self.query_one("#legend", ClassLegend).show_classes(data.class_names)
+            if event.neurons is not None:
+                n = event.neurons
+                view = self.query_one("#neurons", NeuronsView)
+                view.show_layers(n.choices, n.layer)
+                view.show_activations(n.layer, n.grids, n.epoch)
+            if event.confusion is not None:
+                c = event.confusion
+                self.query_one("#confusion", ConfusionView).show_matrix(
+                    c.counts, c.class_names, c.epoch
+                )
+
+    @on(PreviewReady)
+    @reported
+    def _preview_ready(self, event: PreviewReady) -> None:
+        from .widgets.boundary import BoundaryView
+        from .widgets.legend import ClassLegend
+
+        if event.generation != self._map_generation or self.session.has_run:
+            return  # a model's map came first
+        if event.preview is None:
+            self.notify(event.error or "no data", title="Data preview", severity="error")
+            return
+        with contextlib.suppress(NoMatches):
+            disk = DISK if self.spec.data.name == "disk" else None
+            self.query_one("#boundary", BoundaryView).show_preview(event.preview, disk)
+            self.query_one("#legend", ClassLegend).show_classes(event.preview.class_names)
+
+    @reported
+    def on_boundary_view_features_chosen(self, event: Any) -> None:
+        """The map's features were changed: later maps (and neurons) are drawn on them."""
+        self._features = tuple(event.features)
+        if self.session.has_run:
+            self._compute_views()
+
+    @reported
+    def on_neurons_view_layer_chosen(self, event: Any) -> None:
+        self._neuron_layer = event.index
+        if self.session.has_run:
+            self._compute_views()
+
+    def _feed_health(self) -> None:
+        """Give the health panel the epochs it has not seen (only while it shows)."""
+        if self.view != "health":
+            return
+        from .widgets.layer_health import LayerHealth
+
+        with contextlib.suppress(NoMatches):
+            panel = self.query_one("#health", LayerHealth)
+            for summary in self.records[self._health_fed :]:
+                stats = getattr(summary, "layer_stats", None)
+                if stats:
+                    panel.record(summary.epoch, stats)
+            self._health_fed = len(self.records)
+
+    def _clear_views(self) -> None:
+        """No model: the panels say so, the map previews the data."""
+        from .widgets.confusion import ConfusionView
+        from .widgets.layer_health import LayerHealth
+        from .widgets.neurons import NeuronsView
+
+        self._health_fed = 0
+        with contextlib.suppress(NoMatches):
+            self.query_one("#health", LayerHealth).clear()
+            self.query_one("#neurons", NeuronsView).clear()
+            self.query_one("#confusion", ConfusionView).clear()
+
+    # ---- data: a CSV file, new data (:mod:`.widgets.data_picker`) --------------------------
+    def action_open_data(self) -> None:
+        """Pick a CSV file to train on (its label column, standardisation)."""
+        self._open_picker()
+
+    def _open_picker(self, initial: Any = None, error: str | None = None) -> None:
+        from .widgets.data_picker import CsvChoice, DataPicker
+
+        data = self.spec.data
+        if initial is None and data.name == "csv" and data.path:
+            initial = CsvChoice(Path(data.path), data.label_column, data.standardize)
+        self.ask(DataPicker(root=Path.cwd(), initial=initial, error=error), self._data_chosen)
+
+    def _data_chosen(self, choice: Any) -> None:
+        """Read and check the chosen file off the UI thread; on an error the picker opens
+        again with the engine's message, and the data stay what they were."""
+        if choice is None:
+            return
+        from .views import compute_preview
+
+        spec = csv_spec(self.spec, choice.path, choice.label_column, choice.standardize)
+        engine = self.engine_ready
+
+        def read() -> Any:
+            check_regular_file(choice.path)
+            spec.validate()  # reads the file's shape: a bad row, too few classes...
+            return compute_preview(spec, (0, 1)) if engine else None
+
+        def loaded(preview: Any) -> None:
+            self._features = (0, 1)
+            self.load_spec(spec)
+            shape = spec.shape()
+            self.notify(
+                f"{choice.path}: {shape.n_inputs} inputs, {shape.n_classes} classes "
+                f"({', '.join(shape.class_names)})",
+                title="Data",
+            )
+            if preview is not None and not self.session.has_run:
+                self._previewed = spec.data
+                self.post_message(PreviewReady(preview, self._map_generation))
+
+        def failed(error: BaseException) -> None:
+            self._open_picker(choice, _with_path(str(choice.path), error).splitlines()[0])
+
+        self.jobs.start(f"reading {choice.path}", read, loaded, failed)
+
+    def action_new_data(self) -> None:
+        """Draw the data again with the next data seed (the model stays as it is)."""
+        if self.is_training:
+            self.notify("Pause or stop training first (p, t).", severity="warning")
+            return
+        seed = self.spec.data.seed
+        new = (self.spec.seed if seed is None else seed) + 1
+        self.base_spec = self.base_spec.replace(data=replace(self.base_spec.data, seed=new))
+        self._settings_values["data_seed"] = new
+        panel = self._settings_panel()
+        if panel is not None:
+            panel.load(apply_settings(self.base_spec, self._settings_values))
+        self._update_spec()
+        if self.session.has_run and self.engine_ready:
+            self._new_data_worker(new)
+        else:
+            self._spec_changed()
+
+    @work(thread=True, exclusive=True, group="views", exit_on_error=False)
+    def _new_data_worker(self, seed: int) -> None:
+        """Thread: the run draws its data again; the views follow."""
+        from .views import compute_views, wanted
+
+        with self.session.lock:
+            run = self.session.run
+            if run is None:
+                return
+            try:
+                run.new_data(seed)
+            except Exception as error:
+                self.call_from_thread(report_error, self, "drawing new data", error)
+                return
+            message = compute_views(run, wanted(self.view), self._features, self._neuron_layer)
+        self.post_message(message)
+        self.call_from_thread(self._data_redrawn, run.spec)
+
+    def _data_redrawn(self, spec: RunSpec) -> None:
+        self.control.built_from = spec  # the model's data are the screen's now
+        self._spec_changed()
+        self.notify(f"New data: data seed {spec.data.seed}.")
+
     # ---- view / focus --------------------------------------------------------------------
     def action_toggle_view(self) -> None:
-        """Narrow screens: switch between the charts and the decision boundary."""
-        self._show_boundary = not self._show_boundary
-        with contextlib.suppress(NoMatches):  # not mounted yet: it starts with this class
-            self.query_one("#viz").set_class(self._show_boundary, "-boundary")
+        """The next view: charts, decision map, neurons, layer health, confusion matrix."""
+        from .views import next_view
+
+        self.action_view(next_view(self.view))
 
     def action_focus_layers(self) -> None:
         """Focus the layer stack."""
@@ -876,6 +1179,23 @@ class TrainerApp(RunHistoryMixin, App[int]):
         self.workers.cancel_group(self, "train")
         self._close_history()
         self.exit(code)
+
+
+def csv_spec(spec: RunSpec, path: Path, label_column: Any, standardize: bool) -> RunSpec:
+    """``spec`` reading its data from the CSV file ``path``; its last Linear outputs one
+    value per class of the file (``units = "classes"``)."""
+    from miniframe.engine import CLASSES_UNITS
+
+    data = replace(
+        spec.data, name="csv", path=str(path), test_path=None, label_column=label_column,
+        standardize=standardize, center=False,
+    )  # fmt: skip
+    layers = list(spec.layers)
+    for i in range(len(layers) - 1, -1, -1):
+        if layers[i].kind == "linear":
+            layers[i] = replace(layers[i], units=CLASSES_UNITS)
+            break
+    return spec.replace(data=data, layers=layers)
 
 
 def _user_path(text: str) -> Path:

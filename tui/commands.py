@@ -25,7 +25,30 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("Seeds: map shows the next seed", "With seeds > 1, show another seed's map (E)", "next_seed"),
     ("Save: model checkpoint", "Save the trained model (c)", "save_checkpoint"),
     ("Save: export metrics CSV", "Write the per-epoch metrics as CSV (x)", "export_csv"),
-    ("View: charts / decision boundary", "Switch the panel on narrow screens (v)", "toggle_view"),
+    (
+        "View: next view",
+        "Charts, decision map, neurons, layer health, confusion (v)",
+        "toggle_view",
+    ),
+    ("View: charts", "The live loss and accuracy charts (1)", "view('charts')"),
+    (
+        "View: decision map / boundary",
+        "The class map with the data and a legend (2)",
+        "view('map')",
+    ),
+    ("View: neurons", "Each unit's activation over the input plane (3)", "view('neurons')"),
+    (
+        "View: layer health",
+        "Weight and gradient norms, update ratio, dead ReLUs (4)",
+        "view('health')",
+    ),
+    (
+        "View: confusion matrix",
+        "Test-set counts by true and predicted class (5)",
+        "view('confusion')",
+    ),
+    ("Data: open CSV data", "Train on your own CSV file (D)", "open_data"),
+    ("Data: new data", "Draw the data again with the next data seed (N)", "new_data"),
     ("Focus: layer stack", "Move the keyboard focus to the layers (l)", "focus_layers"),
     ("Focus: settings", "Move the keyboard focus to the settings (g)", "focus_settings"),
 ]

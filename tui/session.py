@@ -73,6 +73,11 @@ class TrainingSession:
         self._training = 0
         self._saving = 0
         self._saved = threading.Condition(self._busy_lock)
+        #: Build runs that record each Linear layer's health per epoch (the health panel).
+        self.layer_stats = False
+        #: Called in the training thread (lock held) for the views' data, at most once a
+        #: second; None: the two-class boundary grid (:meth:`boundary`).
+        self.snapshot: Callable[[Run], Message] | None = None
 
     # ---- feed ---------------------------------------------------------------------------
     def drain(self) -> list[EpochSummary]:
@@ -183,7 +188,7 @@ class TrainingSession:
 
                 self.run = cast("Run", ReplicaRun(spec, self.replicas))
             else:
-                self.run = Run(spec)
+                self.run = Run(spec, layer_stats=self.layer_stats)
             return self.run, True
         return self.run, False
 
@@ -230,7 +235,7 @@ class TrainingSession:
             self._apply_lr(run)
             post(TrainingStarted(run.epoch, target, fresh))
             if run.epoch == 0:
-                post(BoundaryReady(self.boundary(run)))
+                post(self._views(run))
         remaining = target - run.epoch
         if single_step:
             remaining = 1  # also past the last epoch: a step is asked for explicitly
@@ -260,18 +265,26 @@ class TrainingSession:
                 if summary.train_acc is not None:  # a stop skips the evaluation: nothing to show
                     self._push(summary, post)
                 now = time.monotonic()
-                done = summary.status in ("stopped", "diverged") or run.epoch >= target
+                done = summary.status != "running" or run.epoch >= target
                 if done or now - last_boundary >= BOUNDARY_EVERY_S:
                     last_boundary = now
                     if summary.status != "diverged":
-                        post(BoundaryReady(self.boundary(run)))
+                        post(self._views(run))
             if summary.status == "diverged":
                 return "diverged", summary.message
             if summary.status == "stopped":
                 return "stopped", summary.message or f"stopped in epoch {run.epoch + 1}"
+            if summary.status == "finished" and summary.message:  # a stop condition was met
+                return "finished", summary.message
         if run.epoch >= target:
             return "finished", f"trained {run.epoch} epochs"
         return "paused", f"stepped to epoch {run.epoch}"
+
+    def _views(self, run: Run) -> Message:
+        """The views' data for ``run`` now (lock held)."""
+        if self.snapshot is not None:
+            return self.snapshot(run)
+        return BoundaryReady(self.boundary(run))
 
     def boundary(self, run: Run, grid: int = BOUNDARY_GRID) -> BoundaryData:
         """P(class 1) over a grid×grid lattice of [0,1]² and the (de-centred) test points."""
@@ -310,7 +323,7 @@ class TrainingSession:
         what the screen shows of it at once (its accuracies and its map)."""
         from miniframe.engine.train import Run
 
-        run = Run.from_checkpoint(path)
+        run = Run.from_checkpoint(path, layer_stats=self.layer_stats)
         with self.lock:
             self.run = run
             train_loss, train_acc = run.trainer.evaluate(run.train_data)

@@ -127,8 +127,12 @@ def _solver_choices() -> list[tuple[str, str]]:
 SOLVER_CHOICES = _solver_choices()
 LOSS_CHOICES = [(k.title, k.name) for k in LOSSES.values()]
 INIT_CHOICES = [(k.title, k.name) for k in INITS.values()]
-# Generated data only: picking a CSV file is a path, not a menu entry.
-DATASET_CHOICES = [(k.title, k.name) for k in DATASETS.values() if not k.from_file]
+# Every dataset; "CSV file" uses the file picked with the data picker (D).
+DATASET_CHOICES = [(k.title, k.name) for k in DATASETS.values()]
+#: The datasets that take a number of classes (blobs: k centres, spirals: k arms).
+CLASS_DATASETS = frozenset(k.name for k in DATASETS.values() if k.classes)
+#: Yes/no settings shown as a choice.
+YES_NO = [("no", "no"), ("yes", "yes")]
 
 #: Text settings: field id -> (label, parser). Order is the on-screen order.
 _FIELD_PATHS = {
@@ -141,10 +145,19 @@ _FIELD_PATHS = {
     "noise": "data.noise",
     "n_train": "data.n_train",
     "n_test": "data.n_test",
+    "classes": "data.classes",
+    "data_seed": "data.seed",
+    "target_acc": "stop.target_acc",
+    "patience": "stop.patience",
 }
+#: Labels shorter than the registry's, for the settings panel's 14 columns.
+_SHORT_LABELS = {"target_acc": "stop at acc %", "patience": "patience"}
 TEXT_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
-    field: (SETTINGS[path].label, SETTINGS[path].parse) for field, path in _FIELD_PATHS.items()
+    field: (_SHORT_LABELS.get(field, SETTINGS[path].label), SETTINGS[path].parse)
+    for field, path in _FIELD_PATHS.items()
 }
+#: Text settings that may be left empty (None: no data seed of its own, no stop condition).
+OPTIONAL_FIELDS = frozenset({"data_seed", "target_acc", "patience"})
 #: The trainer's own settings, not a spec's (a spec loaded leaves them as they are).
 TRAINER_FIELDS = {"seeds": OPTIONS["trainer_seeds"]}
 TRAINER_DEFAULTS = {"seeds": "1"}
@@ -155,6 +168,8 @@ def parse_setting(field: str, text: str) -> Any:
     """Parse one text setting; ValueError says what is wrong."""
     text = text.strip()
     if not text:
+        if field in OPTIONAL_FIELDS:
+            return None
         raise ValueError("required")
     try:
         return TEXT_FIELDS[field][1](text)
@@ -187,6 +202,11 @@ def spec_values(spec: RunSpec) -> dict[str, Any]:
         "noise": f"{d.noise:g}",
         "n_train": str(d.n_train),
         "n_test": str(d.n_test),
+        "classes": str(d.classes),
+        "data_seed": "" if d.seed is None else str(d.seed),
+        "target_acc": "" if spec.stop.target_acc is None else f"{spec.stop.target_acc:g}",
+        "patience": "" if spec.stop.patience is None else str(spec.stop.patience),
+        "restore_best": "yes" if spec.stop.restore_best else "no",
     }
 
 
@@ -206,12 +226,25 @@ def apply_settings(base: RunSpec, values: dict[str, Any]) -> RunSpec:
         lr=values.get("lr", solver.lr),
         weight_decay=values.get("weight_decay", solver.weight_decay),
     )
+    name = values.get("dataset", base.data.name)
     data: DataSpec = dataclasses.replace(
         base.data,
-        name=values.get("dataset", base.data.name),
+        name=name,
         noise=values.get("noise", base.data.noise),
         n_train=values.get("n_train", base.data.n_train),
         n_test=values.get("n_test", base.data.n_test),
+        classes=values.get("classes", base.data.classes) if name in CLASS_DATASETS else N_CLASSES,
+        seed=values.get("data_seed", base.data.seed),
+    )
+    if name != "csv" and base.data.name == "csv":  # back to generated data: no file
+        data = dataclasses.replace(
+            data, path=None, test_path=None, label_column=None, standardize=False, center=True
+        )
+    stop = dataclasses.replace(
+        base.stop,
+        target_acc=values.get("target_acc", base.stop.target_acc),
+        patience=values.get("patience", base.stop.patience),
+        restore_best=values.get("restore_best", "yes" if base.stop.restore_best else "no") == "yes",
     )
     return dataclasses.replace(
         base,
@@ -222,6 +255,7 @@ def apply_settings(base: RunSpec, values: dict[str, Any]) -> RunSpec:
         seed=values.get("seed", base.seed),
         solver=solver,
         data=data,
+        stop=stop,
     )
 
 

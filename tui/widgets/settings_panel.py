@@ -22,12 +22,14 @@ from textual.widgets import Input, Label, Select, Static
 from miniframe.engine.spec import RunSpec
 
 from ..spec_form import (
+    CLASS_DATASETS,
     DATASET_CHOICES,
     INIT_CHOICES,
     LOSS_CHOICES,
     SOLVER_CHOICES,
     TEXT_FIELDS,
     TRAINER_DEFAULTS,
+    YES_NO,
     batch_hint,
     parse_setting,
     spec_values,
@@ -38,10 +40,12 @@ SELECTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "solver": ("solver", SOLVER_CHOICES),
     "init": ("init", INIT_CHOICES),
     "dataset": ("dataset", DATASET_CHOICES),
+    "restore_best": ("restore best", YES_NO),
 }
 ORDER = [
     "loss", "solver", "lr", "momentum", "weight_decay", "batch_size", "epochs",
-    "init", "seed", "seeds", "dataset", "noise", "n_train", "n_test",
+    "init", "seed", "seeds", "dataset", "classes", "data_seed", "noise", "n_train", "n_test",
+    "target_acc", "patience", "restore_best",
 ]  # fmt: skip
 
 
@@ -211,6 +215,12 @@ class SettingsPanel(VerticalScroll):
             errors.pop("momentum", None)
             momentum.remove_class("-invalid")
             self.query_one("#err-momentum", Static).display = False
+        classes = self.query_one("#set-classes", Input)
+        classes.disabled = values.get("dataset") not in CLASS_DATASETS
+        if classes.disabled:
+            errors.pop("classes", None)
+            classes.remove_class("-invalid")
+            self.query_one("#err-classes", Static).display = False
         hint = batch_hint(values.get("batch_size"), values.get("n_train"))
         hint_label = self.query_one("#batch-hint", Label)
         hint_label.update(f"= {hint}" if hint else "")
