@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from miniframe.engine.replicas import ReplicaEpoch, ReplicaTrainer
     from miniframe.engine.spec import RunSpec
-    from miniframe.engine.train import StopCheck
+    from miniframe.engine.train import Run, StopCheck
 
 #: The most seeds the trainer trains at once (the registry's limit).
 MAX_SEEDS = LIMITS.max_replicas
@@ -64,6 +64,7 @@ class ReplicaRun:
         self.seeds = seeds_for(spec, k)
         self.trainer: ReplicaTrainer = ReplicaTrainer(spec, self.seeds)
         self.shown = 0  # the seed (index) the map shows and a checkpoint saves
+        self._lone: dict[int, Run] = {}  # shown_run's lone runs, by seed index
 
     @property
     def epoch(self) -> int:
@@ -97,17 +98,24 @@ class ReplicaRun:
         """The shown seed's test set (as the engine prepared it)."""
         return _TestSet(self.trainer.test_x[self.shown], self.trainer.test_y[self.shown])
 
-    def save(self, path: str | Path) -> None:
-        """Save the shown seed as a lone run's checkpoint (its spec's seed is that seed)."""
+    def shown_run(self) -> Run:
+        """The shown seed as a lone engine Run (its spec's seed, the replica's live weights),
+        for the views that ask a Run (map, neurons, confusion) and for saving. Built once per
+        seed; the weights are copied in on every call (hold the session's lock)."""
         from miniframe.engine.train import Run
 
-        seed = self.seeds[self.shown]
-        lone = Run(self.spec.replace(seed=seed))
+        lone = self._lone.get(self.shown)
+        if lone is None:
+            lone = self._lone[self.shown] = Run(self.spec.replace(seed=self.seeds[self.shown]))
         model = self.trainer.replica_model(self.shown)
         for (mine, _), (theirs, _) in zip(lone.model.param(), model.param(), strict=True):
             mine.data.copy_(theirs.data)
         lone.trainer.epoch = self.trainer.epoch
-        lone.save(path)
+        return lone
+
+    def save(self, path: str | Path) -> None:
+        """Save the shown seed as a lone run's checkpoint (its spec's seed is that seed)."""
+        self.shown_run().save(path)
 
 
 def replica_lists(epoch: Any) -> tuple[Any, Any, Any, Any]:

@@ -133,9 +133,12 @@ def compute_views(
     run: Run, want: frozenset[str], features: tuple[int, int], layer: int | None
 ) -> ViewsReady:
     """The data of the views in ``want`` for ``run`` now (hold the session's lock)."""
+    from .replica_session import ReplicaRun
     from .widgets.boundary import map_from_run
     from .widgets.neurons import default_layer, layer_choices, neuron_grids_from_run
 
+    if isinstance(run, ReplicaRun):  # K seeds: the views show the chosen one
+        run = run.shown_run()
     features = valid_features(features, run.shape.n_inputs)
     map_data = map_from_run(run, features) if "map" in want else None
     neurons = None
