@@ -357,7 +357,18 @@ class TrainerApp(RunHistoryMixin, App[int]):
         else:
             self.problem = stack_error(self.spec)
         with contextlib.suppress(NoMatches):  # a late message while the app closes
+            self.layer_stack.set_shape(*self._data_widths())
             self.layer_stack.show_error(self._stack_problem())
+
+    def _data_widths(self) -> tuple[int, int]:
+        """(inputs, classes) of the screen's data, for the stack's widths; 2 and 2 when the
+        data can't say (a CSV file that fails: its error is shown elsewhere). A CSV file's
+        shape is read once and cached while the file is unchanged (engine/shape.py)."""
+        try:
+            shape = self.spec.shape()
+        except Exception:  # any bad data: the picker and the problem line report it
+            return 2, 2
+        return shape.n_inputs, shape.n_classes
 
     def _spec_changed(self, always_ask: bool = False) -> None:
         """The network or the settings on screen changed: a new spec; the learning rate

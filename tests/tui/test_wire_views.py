@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from textual.widgets import DataTable
 from tui_helpers import (
     commit_setting,
     notified,
@@ -140,6 +141,10 @@ def test_csv_through_the_picker_and_features(config_dir, tmp_path) -> None:
             picker.dismiss(CsvChoice(data, "kind", True))
             await wait_for(pilot, lambda: app.spec.data.name == "csv")
             assert app.spec.layers[-1].units == "classes" and app.problem is None
+            # the stack shows the file's widths: 4 inputs in, 3 classes out
+            table = app.layer_stack.query_one(DataTable)
+            shown = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+            assert shown[0].startswith("Linear 4 →") and shown[-1].endswith("→ 3"), shown
             view = boundary(app)
             await wait_for(pilot, lambda: view.preview is not None and view.n_features == 4)
             await press(pilot, "t")

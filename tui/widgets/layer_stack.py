@@ -62,6 +62,7 @@ class LayerStack(Vertical):
         self._layers: list[LayerSpec] = []
         self._cursor = 0
         self._error: str | None = None
+        self._shape = (2, 2)  # the data's (inputs, classes): the first and last widths
         self._table: LayerTable | None = None
 
     def compose(self) -> ComposeResult:
@@ -91,6 +92,13 @@ class LayerStack(Vertical):
     def load(self, layers: Sequence[LayerSpec], error: str | None = None) -> None:
         """Show ``layers`` (another spec's), cursor on the first; posts no message."""
         self.show(layers, 0, error)
+
+    def set_shape(self, n_inputs: int, n_classes: int) -> None:
+        """The data's inputs and classes (the first Linear's input width, ``units =
+        "classes"``); redraws when they change."""
+        if (n_inputs, n_classes) != self._shape:
+            self._shape = (n_inputs, n_classes)
+            self.show(self._layers, None, self._error)
 
     def show_error(self, error: str | None) -> None:
         """Show why the stack is invalid (None: it is fine)."""
@@ -206,7 +214,7 @@ class LayerStack(Vertical):
     ) -> None:
         """Redraw the rows for ``layers``, put the cursor on ``cursor``, show ``error``."""
         keep = self.cursor if cursor is None else cursor
-        rows = layer_rows(layers)
+        rows = layer_rows(layers, *self._shape)
         self._layers, self._error = list(layers), error
         self._cursor = min(max(keep, 0), max(0, len(rows) - 1))
         if self._table is None:
