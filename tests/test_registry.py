@@ -168,8 +168,9 @@ def test_trainer_menus_are_the_registry():
                                       for k, v in LAYERS.items()}  # fmt: skip
     assert [v for _, v in spec_form.LOSS_CHOICES] == list(LOSSES)
     assert [v for _, v in spec_form.INIT_CHOICES] == list(INITS)
-    # the trainer's data picker (files) comes with its CSV support; its menu: generated data
-    assert [v for _, v in spec_form.DATASET_CHOICES] == list(GENERATED_DATASETS)
+    # every dataset, the CSV file included (its path comes from the data picker)
+    assert [v for _, v in spec_form.DATASET_CHOICES] == list(DATASETS)
+    assert set(GENERATED_DATASETS) < set(DATASETS)
     assert set(SOLVERS) <= {v for _, v in spec_form.SOLVER_CHOICES}
     for kind in LAYERS.values():
         assert spec_form.kind_title(kind.name) == kind.title
@@ -187,11 +188,16 @@ def test_trainer_fields_accept_what_a_spec_accepts():
     assert spec_form.parse_layer_param("linear", str(LIMITS.max_units)) == LIMITS.max_units
     with pytest.raises(ValueError, match="≤ 4096"):
         spec_form.parse_layer_param("linear", str(LIMITS.max_units + 1))
-    for field, (label, parse) in spec_form.TEXT_FIELDS.items():
-        path = next(p for p in SETTINGS if p.split(".")[-1] == field)
-        assert label == SETTINGS[path].label
+    for field, path in spec_form.FIELD_PATHS.items():
+        label, parse = spec_form.TEXT_FIELDS[field]
+        assert label == spec_form.SHORT_LABELS.get(field, SETTINGS[path].label)
         with pytest.raises(ValueError):
             parse(str(SETTINGS[path].high * 2 + 1))
+    for field, option in spec_form.TRAINER_FIELDS.items():  # the trainer's own (seeds K)
+        label, parse = spec_form.TEXT_FIELDS[field]
+        assert label == option.label
+        with pytest.raises(ValueError):
+            parse(str(option.high + 1))
 
 
 # ---- the benchmark's torch mirror ----------------------------------------------------------------

@@ -135,7 +135,7 @@ CLASS_DATASETS = frozenset(k.name for k in DATASETS.values() if k.classes)
 YES_NO = [("no", "no"), ("yes", "yes")]
 
 #: Text settings: field id -> (label, parser). Order is the on-screen order.
-_FIELD_PATHS = {
+FIELD_PATHS = {
     "lr": "solver.lr",
     "momentum": "solver.momentum",
     "weight_decay": "solver.weight_decay",
@@ -151,10 +151,10 @@ _FIELD_PATHS = {
     "patience": "stop.patience",
 }
 #: Labels shorter than the registry's, for the settings panel's 14 columns.
-_SHORT_LABELS = {"target_acc": "stop at acc %", "patience": "patience"}
+SHORT_LABELS = {"target_acc": "stop at acc %", "patience": "patience"}
 TEXT_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
-    field: (_SHORT_LABELS.get(field, SETTINGS[path].label), SETTINGS[path].parse)
-    for field, path in _FIELD_PATHS.items()
+    field: (SHORT_LABELS.get(field, SETTINGS[path].label), SETTINGS[path].parse)
+    for field, path in FIELD_PATHS.items()
 }
 #: Text settings that may be left empty (None: no data seed of its own, no stop condition).
 OPTIONAL_FIELDS = frozenset({"data_seed", "target_acc", "patience"})

@@ -136,7 +136,7 @@ def test_two_enters_in_one_read_do_not_crash_the_trainer(tmp_path) -> None:
     session, _, rc_file = launch(tmp_path, epochs=5)
     try:
         wait_screen(session, "Linear 2 → 8")
-        wait_screen(session, "Stack")  # the footer: every panel is up
+        wait_screen(session, "palette")  # the footer (its last key): every panel is up
         tmux("send-keys", "-t", session, "o")
         wait_screen(session, "Load preset")
         tmux("send-keys", "-t", session, "Enter", "Enter")
