@@ -29,7 +29,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from .store import FINAL_METRICS, RunStatus, RunStore, RunStoreError, metrics_dict
 
@@ -150,7 +150,36 @@ class Recording:
         return ReplicaRecorder(self, spec, seeds, source)
 
 
-class RunRecorder:
+class _EndsWithBlock:
+    """A recorder used as a context manager: leaving the block ends its run(s) unless
+    :meth:`finish` already did: finished, failed (an exception), or interrupted (Ctrl-C,
+    the CLI's Terminated on SIGTERM, SystemExit)."""
+
+    finished: bool
+
+    def finish(self, status: RunStatus | str | None = None) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.finished:
+            return
+        if error is None:
+            self.finish()
+        elif isinstance(error, Exception):
+            self.finish(RunStatus.FAILED)
+        else:
+            self.finish(RunStatus.INTERRUPTED)
+
+
+class RunRecorder(_EndsWithBlock):
     """One run being recorded: :meth:`epoch` after each epoch, :meth:`finish` at the end.
 
     Only evaluated epochs are stored (a stopped epoch without metrics is not, so it cannot
@@ -196,26 +225,8 @@ class RunRecorder:
         """The run's model was saved to ``path`` (after it finished, say)."""
         self.recording.set_checkpoint(self.run_id, path)
 
-    def __enter__(self) -> RunRecorder:
-        return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self.finished:
-            return
-        if error is None:
-            self.finish()
-        elif isinstance(error, Exception):
-            self.finish(RunStatus.FAILED)
-        else:  # KeyboardInterrupt, the CLI's Terminated (SIGTERM), SystemExit
-            self.finish(RunStatus.INTERRUPTED)
-
-
-class ReplicaRecorder:
+class ReplicaRecorder(_EndsWithBlock):
     """Seeds of one spec trained together (``ReplicaTrainer.fit``), recorded as one sweep of one
     run per seed: :meth:`epoch` takes each ``ReplicaEpoch`` and records every seed's
     ``summary(r)`` (a seed that diverged stops where its lone run would); :meth:`finish` ends
@@ -259,21 +270,3 @@ class ReplicaRecorder:
         overall = status if status is not None else RunStatus.FINISHED
         self.recording.finish_sweep(self.sweep_id, _FROM_TRAINING.get(str(overall)) or overall)
         self.finished = True
-
-    def __enter__(self) -> ReplicaRecorder:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self.finished:
-            return
-        if error is None:
-            self.finish()
-        elif isinstance(error, Exception):
-            self.finish(RunStatus.FAILED)
-        else:
-            self.finish(RunStatus.INTERRUPTED)
