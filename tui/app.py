@@ -57,7 +57,7 @@ from .messages import (
 from .replica_session import is_replica_epoch
 from .run_history import RunHistoryMixin
 from .session import LoadedModel, TrainingSession, load_engine
-from .spec_form import TEXT_FIELDS, apply_settings, default_spec, stack_error
+from .spec_form import TEXT_FIELDS, apply_settings, csv_spec, default_spec, stack_error
 from .views import PreviewReady, ViewsReady
 from .widgets.accuracy_panel import AccuracyPanel, TrainState
 from .widgets.layer_stack import LayerStack
@@ -1190,23 +1190,6 @@ class TrainerApp(RunHistoryMixin, App[int]):
         self.workers.cancel_group(self, "train")
         self._close_history()
         self.exit(code)
-
-
-def csv_spec(spec: RunSpec, path: Path, label_column: Any, standardize: bool) -> RunSpec:
-    """``spec`` reading its data from the CSV file ``path``; its last Linear outputs one
-    value per class of the file (``units = "classes"``)."""
-    from miniframe.engine import CLASSES_UNITS
-
-    data = replace(
-        spec.data, name="csv", path=str(path), test_path=None, label_column=label_column,
-        standardize=standardize, center=False,
-    )  # fmt: skip
-    layers = list(spec.layers)
-    for i in range(len(layers) - 1, -1, -1):
-        if layers[i].kind == "linear":
-            layers[i] = replace(layers[i], units=CLASSES_UNITS)
-            break
-    return spec.replace(data=data, layers=layers)
 
 
 def _user_path(text: str) -> Path:

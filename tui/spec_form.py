@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from miniframe.engine import (
@@ -293,3 +294,18 @@ def default_spec() -> RunSpec:
         batch_size=32,
         name="default",
     )
+
+
+def csv_spec(spec: RunSpec, path: Path, label_column: Any, standardize: bool) -> RunSpec:
+    """``spec`` reading its data from the CSV file ``path``; its last Linear outputs one
+    value per class of the file (``units = "classes"``)."""
+    data = dataclasses.replace(
+        spec.data, name="csv", path=str(path), test_path=None, label_column=label_column,
+        standardize=standardize, center=False,
+    )  # fmt: skip
+    layers = list(spec.layers)
+    for i in range(len(layers) - 1, -1, -1):
+        if LAYERS[layers[i].kind].has_weights:  # the last layer with outputs of its own
+            layers[i] = dataclasses.replace(layers[i], units=CLASSES_UNITS)
+            break
+    return spec.replace(data=data, layers=layers)
