@@ -19,10 +19,8 @@ its terminal goes away (:mod:`.hangup`).
 from __future__ import annotations
 
 import contextlib
-import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -39,8 +37,9 @@ from textual.worker import get_current_worker
 from miniframe.engine import LayerSpec, RunSpec, SpecError, load_preset
 
 from .controller import Controller, Rebuild, TrainerStatus
-from .errors import guarded, report_error, reported
+from .errors import guarded, report_error, reported, with_path
 from .history import MetricHistory
+from .insight import DISK, InsightMixin
 from .jobs import BackgroundJobs, check_regular_file
 from .messages import (
     BoundaryData,
@@ -57,8 +56,7 @@ from .messages import (
 from .replica_session import is_replica_epoch
 from .run_history import RunHistoryMixin
 from .session import LoadedModel, TrainingSession, load_engine
-from .spec_form import TEXT_FIELDS, apply_settings, csv_spec, default_spec, stack_error
-from .views import PreviewReady, ViewsReady
+from .spec_form import TEXT_FIELDS, apply_settings, default_spec, stack_error
 from .widgets.accuracy_panel import AccuracyPanel, TrainState
 from .widgets.layer_stack import LayerStack
 
@@ -66,15 +64,12 @@ if TYPE_CHECKING:
     from textual.actions import ActionParseResult
     from textual.command import Provider
     from textual.dom import DOMNode
-    from textual.message import Message
-    from textual.widget import Widget
 
     from .hangup import TerminalWatch
     from .presets import PresetEntry
     from .widgets.boundary import Disk
     from .widgets.settings_panel import SettingsPanel
 
-DISK = (0.5, 0.5, 1.0 / math.sqrt(2.0 * math.pi))
 # The Training panel redraws at most this often while epochs stream in: every UI redraw takes
 # the GIL from the training thread, and 4 updates a second still reads as live (the benchmark,
 # benchmarks/tui_bench.py, measures what the app costs the training).
@@ -88,7 +83,7 @@ def _trainer_commands() -> type[Provider]:
     return TrainerCommands
 
 
-class TrainerApp(RunHistoryMixin, App[int]):
+class TrainerApp(InsightMixin, RunHistoryMixin, App[int]):
     """miniframe-tui: the layer stack, settings, live charts, accuracy and decision boundary."""
 
     CSS_PATH = "app.tcss"
@@ -137,17 +132,17 @@ class TrainerApp(RunHistoryMixin, App[int]):
                 spec = load_preset("quick")
             except (SpecError, OSError):
                 spec = default_spec()
-        self.base_spec = spec
-        self.spec = spec
+        self.base_spec: RunSpec = spec
+        self.spec: RunSpec = spec
         self.problem: str | None = None
         #: Where training stands and whether the model is the screen's (:mod:`.controller`).
-        self.control = Controller(spec)
+        self.control: Controller = Controller(spec)
         self.checkpoint = Path(checkpoint) if checkpoint is not None else None
         self.config_dir = config_dir
         self._theme_name = theme
         self._load_engine_on_start = load_engine_on_start
         self._watch = watch
-        self.session = TrainingSession()
+        self.session: TrainingSession = TrainingSession()
         self.history = MetricHistory()
         self.records: list[Any] = []  # the engine's EpochSummary objects
         self.state = TrainState(target=spec.epochs)  # the Training panel's metrics
@@ -170,8 +165,8 @@ class TrainerApp(RunHistoryMixin, App[int]):
         self.view = "charts"
         self._features: tuple[int, int] = (0, 1)
         self._neuron_layer: int | None = None
-        self._map_generation = 0
-        self._health_fed = 0
+        self._map_generation: int = 0
+        self._health_fed: int = 0
         self._picker_open = False
         self._previewed: Any = None  # the data last previewed
         self.session.layer_stats = True  # the health panel's numbers (<= 5 % of an epoch)
@@ -467,7 +462,7 @@ class TrainerApp(RunHistoryMixin, App[int]):
             self.notify(f"Loaded preset {entry.name}.")
 
         def failed(error: BaseException) -> None:
-            self.notify(_with_path(where, error), title="Bad preset", severity="error", timeout=10)
+            self.notify(with_path(where, error), title="Bad preset", severity="error", timeout=10)
 
         self.jobs.start(f"reading preset {where}", read, loaded, failed)
 
@@ -822,7 +817,7 @@ class TrainerApp(RunHistoryMixin, App[int]):
             self.notify(f"Loaded checkpoint {path}")
 
         def failed(error: BaseException) -> None:
-            self.notify(_with_path(str(path), error), title="Checkpoint load failed",
+            self.notify(with_path(str(path), error), title="Checkpoint load failed",
                         severity="error", timeout=10)  # fmt: skip
 
         self.jobs.start(f"reading checkpoint {path}", read, loaded, failed)
@@ -864,7 +859,7 @@ class TrainerApp(RunHistoryMixin, App[int]):
         try:
             self.session.save_checkpoint(path)
         except Exception as e:
-            self.post_message(CheckpointDone("save", str(path), _with_path(str(path), e)))
+            self.post_message(CheckpointDone("save", str(path), with_path(str(path), e)))
             return
         self._record_checkpoint(path)
         self.post_message(CheckpointDone("save", str(path)))
@@ -894,265 +889,6 @@ class TrainerApp(RunHistoryMixin, App[int]):
             lambda _: self.notify(f"Wrote {len(records)} epochs to {path}"),
             lambda e: self.notify(f"Could not write {path}: {e}", severity="error"),
         )
-
-    # ---- views: map, neurons, layer health, confusion (:mod:`.views`) -----------------------
-    def _insight(self, boundary: Widget) -> Vertical:
-        """The panels beside (or instead of) the charts; one shows at a time."""
-        from .widgets.confusion import ConfusionView
-        from .widgets.layer_health import LayerHealth
-        from .widgets.legend import ClassLegend
-        from .widgets.neurons import NeuronsView
-
-        panels: list[Widget] = [
-            Vertical(boundary, ClassLegend(id="legend"), id="map-pane"),
-            NeuronsView(id="neurons"),
-            LayerHealth(id="health"),
-            ConfusionView(id="confusion"),
-        ]
-        titles = {"neurons": "Neurons", "health": "Layer health", "confusion": "Confusion"}
-        for panel in panels:
-            panel.border_title = titles.get(panel.id or "", "")
-        return Vertical(*panels, id="insight")
-
-    def action_view(self, name: str) -> None:
-        """Show view ``name`` (charts, map, neurons, health, confusion)."""
-        from .views import VIEW_NAMES
-
-        if name not in VIEW_NAMES:
-            return
-        self.view = name
-        self._show_boundary = name != "charts"
-        self._apply_view()
-        self._compute_views()
-        self._feed_health()
-
-    def _apply_view(self) -> None:
-        """Narrow: the chosen view instead of the charts; wide: beside them."""
-        from .views import insight_panel
-
-        shown = insight_panel(self.view)
-        with contextlib.suppress(NoMatches):  # not mounted yet: built with this view
-            self.query_one("#viz").set_class(self._show_boundary, "-boundary")
-            for panel in self.query_one("#insight").children:
-                panel.display = panel.id == shown
-
-    def _snapshot(self, run: Any) -> Message:
-        """Training thread, session lock held, at most once a second: the views' data."""
-        from .views import compute_views, wanted
-
-        return compute_views(run, wanted(self.view), self._features, self._neuron_layer)
-
-    def _compute_views(self) -> None:
-        """The views' data for the model now (a worker), or the data's preview without one."""
-        if not self.engine_ready:
-            return
-        if self.session.has_run:
-            self._views_worker(self.view, self._features, self._neuron_layer)
-        else:
-            self._request_preview()
-
-    @work(thread=True, exclusive=True, group="views", exit_on_error=False)
-    def _views_worker(self, view: str, features: tuple[int, int], layer: int | None) -> None:
-        """Thread: compute the views of the model in memory (waits for an epoch to end)."""
-        from .views import compute_views, wanted
-
-        worker = get_current_worker()
-        with self.session.lock:
-            run = self.session.run
-            if run is None or worker.is_cancelled:
-                return
-            try:
-                message = compute_views(run, wanted(view), features, layer)
-            except Exception as error:  # a diverged or odd model: say so, keep the app
-                self.call_from_thread(report_error, self, "computing the views", error)
-                return
-        self.post_message(message)
-
-    def _request_preview(self) -> None:
-        """Preview the screen's data (no model): a worker draws or reads them."""
-        if self.engine_ready and not self.problem:
-            self._previewed = self.spec.data
-            self._preview_worker(self.spec, self._features, self._map_generation)
-
-    @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
-    def _preview_worker(self, spec: RunSpec, features: tuple[int, int], generation: int) -> None:
-        from .views import PreviewReady, compute_preview
-
-        try:
-            preview = compute_preview(spec, features)
-        except Exception as error:
-            self.post_message(PreviewReady(None, generation, str(error)))
-            return
-        self.post_message(PreviewReady(preview, generation))
-
-    @on(ViewsReady)
-    @reported
-    def _views_ready(self, event: ViewsReady) -> None:
-        from .widgets.boundary import BoundaryView
-        from .widgets.confusion import ConfusionView
-        from .widgets.legend import ClassLegend
-        from .widgets.neurons import NeuronsView
-
-        with contextlib.suppress(NoMatches):
-            if event.map_data is not None:
-                self._map_generation += 1
-                data = event.map_data
-                disk = DISK if self.spec.data.name == "disk" and data.n_classes == 2 else None
-                self._boundary = None
-                self.query_one("#boundary", BoundaryView).show_map(data, disk)
-                self.query_one("#legend", ClassLegend).show_classes(data.class_names)
-            if event.neurons is not None:
-                n = event.neurons
-                view = self.query_one("#neurons", NeuronsView)
-                view.show_layers(n.choices, n.layer)
-                view.show_activations(n.layer, n.grids, n.epoch)
-            if event.confusion is not None:
-                c = event.confusion
-                self.query_one("#confusion", ConfusionView).show_matrix(
-                    c.counts, c.class_names, c.epoch
-                )
-
-    @on(PreviewReady)
-    @reported
-    def _preview_ready(self, event: PreviewReady) -> None:
-        from .widgets.boundary import BoundaryView
-        from .widgets.legend import ClassLegend
-
-        if event.generation != self._map_generation or self.session.has_run:
-            return  # a model's map came first
-        if event.preview is None:
-            self.notify(event.error or "no data", title="Data preview", severity="error")
-            return
-        with contextlib.suppress(NoMatches):
-            disk = DISK if self.spec.data.name == "disk" else None
-            self.query_one("#boundary", BoundaryView).show_preview(event.preview, disk)
-            self.query_one("#legend", ClassLegend).show_classes(event.preview.class_names)
-
-    @reported
-    def on_boundary_view_features_chosen(self, event: Any) -> None:
-        """The map's features were changed: later maps (and neurons) are drawn on them."""
-        self._features = tuple(event.features)
-        if self.session.has_run:
-            self._compute_views()
-
-    @reported
-    def on_neurons_view_layer_chosen(self, event: Any) -> None:
-        self._neuron_layer = event.index
-        if self.session.has_run:
-            self._compute_views()
-
-    def _feed_health(self) -> None:
-        """Give the health panel the epochs it has not seen (only while it shows)."""
-        if self.view != "health":
-            return
-        from .widgets.layer_health import LayerHealth
-
-        with contextlib.suppress(NoMatches):
-            panel = self.query_one("#health", LayerHealth)
-            for summary in self.records[self._health_fed :]:
-                stats = getattr(summary, "layer_stats", None)
-                if stats:
-                    panel.record(summary.epoch, stats)
-            self._health_fed = len(self.records)
-
-    def _clear_views(self) -> None:
-        """No model: the panels say so, the map previews the data."""
-        from .widgets.confusion import ConfusionView
-        from .widgets.layer_health import LayerHealth
-        from .widgets.neurons import NeuronsView
-
-        self._health_fed = 0
-        with contextlib.suppress(NoMatches):
-            self.query_one("#health", LayerHealth).clear()
-            self.query_one("#neurons", NeuronsView).clear()
-            self.query_one("#confusion", ConfusionView).clear()
-
-    # ---- data: a CSV file, new data (:mod:`.widgets.data_picker`) --------------------------
-    def action_open_data(self) -> None:
-        """Pick a CSV file to train on (its label column, standardisation)."""
-        self._open_picker()
-
-    def _open_picker(self, initial: Any = None, error: str | None = None) -> None:
-        from .widgets.data_picker import CsvChoice, DataPicker
-
-        data = self.spec.data
-        if initial is None and data.name == "csv" and data.path:
-            initial = CsvChoice(Path(data.path), data.label_column, data.standardize)
-        self.ask(DataPicker(root=Path.cwd(), initial=initial, error=error), self._data_chosen)
-
-    def _data_chosen(self, choice: Any) -> None:
-        """Read and check the chosen file off the UI thread; on an error the picker opens
-        again with the engine's message, and the data stay what they were."""
-        if choice is None:
-            return
-        from .views import compute_preview
-
-        spec = csv_spec(self.spec, choice.path, choice.label_column, choice.standardize)
-        engine = self.engine_ready
-
-        def read() -> Any:
-            check_regular_file(choice.path)
-            spec.validate()  # reads the file's shape: a bad row, too few classes...
-            return compute_preview(spec, (0, 1)) if engine else None
-
-        def loaded(preview: Any) -> None:
-            self._features = (0, 1)
-            self.load_spec(spec)
-            shape = spec.shape()
-            self.notify(
-                f"{choice.path}: {shape.n_inputs} inputs, {shape.n_classes} classes "
-                f"({', '.join(shape.class_names)})",
-                title="Data",
-            )
-            if preview is not None and not self.session.has_run:
-                self._previewed = spec.data
-                self.post_message(PreviewReady(preview, self._map_generation))
-
-        def failed(error: BaseException) -> None:
-            self._open_picker(choice, _with_path(str(choice.path), error).splitlines()[0])
-
-        self.jobs.start(f"reading {choice.path}", read, loaded, failed)
-
-    def action_new_data(self) -> None:
-        """Draw the data again with the next data seed (the model stays as it is)."""
-        if self.is_training:
-            self.notify("Pause or stop training first (p, t).", severity="warning")
-            return
-        seed = self.spec.data.seed
-        new = (self.spec.seed if seed is None else seed) + 1
-        self.base_spec = self.base_spec.replace(data=replace(self.base_spec.data, seed=new))
-        self._settings_values["data_seed"] = new
-        panel = self._settings_panel()
-        if panel is not None:
-            panel.load(apply_settings(self.base_spec, self._settings_values))
-        self._update_spec()
-        if self.session.has_run and self.engine_ready:
-            self._new_data_worker(new)
-        else:
-            self._spec_changed()
-
-    @work(thread=True, exclusive=True, group="views", exit_on_error=False)
-    def _new_data_worker(self, seed: int) -> None:
-        """Thread: the run draws its data again; the views follow."""
-        from .views import compute_views, wanted
-
-        with self.session.lock:
-            run = self.session.run
-            if run is None:
-                return
-            try:
-                run.new_data(seed)
-            except Exception as error:
-                self.call_from_thread(report_error, self, "drawing new data", error)
-                return
-            message = compute_views(run, wanted(self.view), self._features, self._neuron_layer)
-        self.post_message(message)
-        self.call_from_thread(self._data_redrawn, run.spec)
-
-    def _data_redrawn(self, spec: RunSpec) -> None:
-        self.control.built_from = spec  # the model's data are the screen's now
-        self._spec_changed()
-        self.notify(f"New data: data seed {spec.data.seed}.")
 
     # ---- view / focus --------------------------------------------------------------------
     def action_toggle_view(self) -> None:
@@ -1203,12 +939,3 @@ def _check_writable(text: str) -> None:
         raise ValueError(f"{path} is a folder")
     if not path.parent.exists():
         raise ValueError(f"folder {path.parent} does not exist")
-
-
-def _with_path(path: str, error: BaseException) -> str:
-    """An error message that names ``path`` once."""
-    if isinstance(error, RecursionError):
-        text = "nested too deeply to read"
-    else:
-        text = str(error) or type(error).__name__
-    return text if path in text else f"{path}: {text}"

@@ -99,3 +99,12 @@ def guarded(app: Any, where: str, callback: Callable[..., Any]) -> Callable[...,
             return None
 
     return wrapper
+
+
+def with_path(path: str, error: BaseException) -> str:
+    """An error message that names ``path`` once."""
+    if isinstance(error, RecursionError):
+        text = "nested too deeply to read"
+    else:
+        text = str(error) or type(error).__name__
+    return text if path in text else f"{path}: {text}"

@@ -227,7 +227,7 @@ class RunHistoryMixin:
         self.jobs.start("drawing the seed's map", draw, shown, lambda e: None)
 
     def _boundary_ready_data(self: TrainerApp, data: Any) -> None:
-        from .app import DISK
+        from .insight import DISK
 
         self._show_boundary_data(data, DISK if self.spec.data.name == "disk" else None)
 
