@@ -21,8 +21,8 @@ from tui_helpers import (
 )
 
 from miniframe.engine.spec import DataSpec, LayerSpec
-from miniframe.tui.app import TrainerApp, csv_spec
-from miniframe.tui.spec_form import apply_settings, spec_values
+from miniframe.tui.app import TrainerApp
+from miniframe.tui.spec_form import apply_settings, csv_spec, spec_values
 from miniframe.tui.widgets.boundary import BoundaryView
 from miniframe.tui.widgets.confusion import ConfusionView
 from miniframe.tui.widgets.data_picker import CsvChoice, DataPicker
