@@ -53,7 +53,6 @@ from .messages import (
     TrainingStarted,
     WeightsReset,
 )
-from .replica_session import is_replica_epoch
 from .run_history import RunHistoryMixin
 from .session import LoadedModel, TrainingSession, load_engine
 from .spec_form import TEXT_FIELDS, apply_settings, default_spec, stack_error
@@ -670,6 +669,8 @@ class TrainerApp(InsightMixin, RunHistoryMixin, App[int]):
     @reported
     def _epochs_ready(self, _: EpochsReady) -> None:
         items = self.session.drain()
+        from .replica_session import is_replica_epoch
+
         if self._bands is not None or any(is_replica_epoch(s) for s in items[:1]):
             self._replica_epochs_ready(items)  # K seeds at once (.run_history)
             return

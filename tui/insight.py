@@ -30,7 +30,6 @@ from textual.worker import get_current_worker
 from .errors import report_error, reported, with_path
 from .jobs import check_regular_file
 from .spec_form import apply_settings, csv_spec
-from .views import PreviewReady, ViewsReady
 
 if TYPE_CHECKING:
     from textual.message import Message
@@ -39,6 +38,7 @@ if TYPE_CHECKING:
     from miniframe.engine import RunSpec
 
     from .app import TrainerApp
+    from .views import PreviewReady, ViewsReady
 
 #: The true disk boundary of the ``disk`` dataset (centre x, centre y, radius): the map traces it.
 DISK = (0.5, 0.5, 1.0 / math.sqrt(2.0 * math.pi))
@@ -263,6 +263,8 @@ class InsightMixin:
                 title="Data",
             )
             if preview is not None and not self.session.has_run:
+                from .views import PreviewReady
+
                 self._previewed = spec.data
                 self.post_message(PreviewReady(preview, self._map_generation))
 

@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .recording import RecordingWarning, TrainerRecorder
-from .replica_session import ReplicaRun, is_replica_epoch, replica_lists
 
 if TYPE_CHECKING:
     from .app import TrainerApp
@@ -58,6 +57,8 @@ class RunHistoryMixin:
 
     def _record_epoch(self: TrainerApp, summary: Any) -> None:
         """Training thread: an epoch of the session's model (under the session's lock)."""
+        from .replica_session import ReplicaRun
+
         run = self.session.run
         if run is None:
             return
@@ -150,6 +151,8 @@ class RunHistoryMixin:
     def _seeds_changed(self: TrainerApp) -> None:
         """The seeds setting changed: it applies to the next model built. An untrained model
         of another K is dropped (rebuilt on t); a trained one is kept until a reset (r)."""
+        from .replica_session import ReplicaRun
+
         run = self.session.run
         if run is None or self.is_training:
             return
@@ -170,6 +173,8 @@ class RunHistoryMixin:
 
     def _replica_epochs_ready(self: TrainerApp, items: Sequence[Any]) -> None:
         """UI thread: epochs of K seeds: the bands, the panel's mean ± std, worst seed."""
+        from .replica_session import is_replica_epoch, replica_lists
+
         bands = self._band_history()
         for r in items:
             if not is_replica_epoch(r):
@@ -207,6 +212,8 @@ class RunHistoryMixin:
 
     def action_next_seed(self: TrainerApp) -> None:
         """With K seeds: the map shows the next seed."""
+        from .replica_session import ReplicaRun
+
         run = self.session.run
         if not isinstance(run, ReplicaRun):
             self.notify("One seed: set seeds above 1 to train a band.", severity="warning")
