@@ -19,6 +19,7 @@ its terminal goes away (:mod:`.hangup`).
 from __future__ import annotations
 
 import contextlib
+import gc
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -147,6 +148,7 @@ class TrainerApp(InsightMixin, RunHistoryMixin, App[int]):
         self.state = TrainState(target=spec.epochs)  # the Training panel's metrics
         self._engine_started = False
         self.ui_ready = False  #: the settings and charts are mounted (just after frame one)
+        self._heap_frozen = False  # see _freeze_startup_heap
         self._live_charts = live_charts
         self._settings_values: dict[str, Any] = {}
         self._settings_errors: dict[str, str] = {}
@@ -253,6 +255,25 @@ class TrainerApp(InsightMixin, RunHistoryMixin, App[int]):
         if self.focused is None:
             self.layer_stack.focus_table()
         self.ui_ready = True
+        self._freeze_startup_heap()
+
+    def _freeze_startup_heap(self) -> None:
+        """Once torch and every panel are loaded (whichever comes last), move the objects
+        that exist to the garbage collector's permanent generation. They live as long as the
+        app; a full collection walking them (~0.2 s with torch and Textual loaded) holds the
+        interpreter, which the training thread shares, and stalled training a few times a
+        run. Objects made later are collected as usual."""
+        if self._heap_frozen or not (self.ui_ready and self.engine_ready):
+            return
+        self._heap_frozen = True
+        gc.freeze()
+
+    def on_unmount(self) -> None:
+        """The app is closing: what it froze can be collected again (an app run in-process,
+        as the tests do, leaves nothing behind)."""
+        if self._heap_frozen:
+            self._heap_frozen = False
+            gc.unfreeze()
 
     def _settings_panel(self) -> SettingsPanel | None:
         """The settings panel, once mounted."""
@@ -646,6 +667,7 @@ class TrainerApp(InsightMixin, RunHistoryMixin, App[int]):
     def _engine_loaded(self, event: EngineLoaded) -> None:
         self.control.engine_loaded(event.error)
         self._show_state()
+        self._freeze_startup_heap()
         if self.checkpoint is not None and self.engine_ready:
             self._load_checkpoint(self.checkpoint)
         else:

@@ -9,6 +9,7 @@ kept separately by the app; this is only what gets drawn.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -25,6 +26,10 @@ class MetricHistory:
     test_acc: list[float] = field(default_factory=list)
     version: int = 0
     _pending: tuple[int, tuple[float, ...]] | None = None  # (epoch, metrics) off-stride
+    #: Called (on the thread that changed it: the UI's) after every change. A chart listens
+    #: instead of polling the version: a timer ticking ten times a second wakes the UI, which
+    #: then competes with the training thread for the interpreter.
+    listeners: list[Callable[[], None]] = field(default_factory=list, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.epochs)
@@ -36,7 +41,12 @@ class MetricHistory:
         for series in self._metrics():
             series.clear()
         self._pending = None
+        self._changed()
+
+    def _changed(self) -> None:
         self.version += 1
+        for listener in list(self.listeners):
+            listener()
 
     def append(
         self,
@@ -54,16 +64,16 @@ class MetricHistory:
         if all(m is None for m in metrics):
             return
         values = tuple(math.nan if m is None else float(m) for m in metrics)
-        self.version += 1
         if epoch % self.stride != 0 and self.epochs:
             self._pending = (epoch, values)  # shown as the live tip until the next kept point
-            return
-        self._pending = None
-        self.epochs.append(epoch)
-        for series, value in zip(self._metrics(), values, strict=True):
-            series.append(value)
-        if len(self.epochs) > self.max_points:
-            self._halve()
+        else:
+            self._pending = None
+            self.epochs.append(epoch)
+            for series, value in zip(self._metrics(), values, strict=True):
+                series.append(value)
+            if len(self.epochs) > self.max_points:
+                self._halve()
+        self._changed()
 
     def _metrics(self) -> tuple[list[float], list[float], list[float], list[float]]:
         return (self.train_loss, self.test_loss, self.train_acc, self.test_acc)

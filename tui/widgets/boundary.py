@@ -39,8 +39,9 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.color import Color
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
+from rich.text import Span, Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.strip import Strip
@@ -260,6 +261,46 @@ def cell_colour(row: Sequence[float], palette: Palette) -> Color:
     return _rgb(blend(base, palette.middle_rgb, 1.0 - q))
 
 
+#: Probability steps the map tells apart: about one colour step (a blend spans at most ~200
+#: values of a channel over half the range), coarse enough that a 48×48 map has few colours.
+LEVELS = 256
+
+
+def cell_colours(probs: Sequence[Sequence[float]], palette: Palette) -> list[Color]:
+    """:func:`cell_colour` of every row, each probability taken to the nearest 1/``LEVELS``:
+    a map repeats few colours, so each is computed once (the map redraws every second while
+    training, on the thread that also serves the keyboard)."""
+    if palette.ansi:  # few colours, picked by a threshold: exact, and cheap without a cache
+        return [cell_colour(row, palette) for row in probs]
+    known: dict[tuple[int, ...], Color] = {}
+    out: list[Color] = []
+    for row in probs:
+        try:
+            key = tuple([round(p * LEVELS) for p in row])
+        except (ValueError, OverflowError):  # NaN or inf: a diverging model, drawn as it is
+            out.append(cell_colour(row, palette))
+            continue
+        colour = known.get(key)
+        if colour is None:
+            colour = known[key] = cell_colour([k / LEVELS for k in key], palette)
+        out.append(colour)
+    return out
+
+
+@lru_cache(maxsize=64)
+def _edge_pixels(px: int, py: int, xr: Range, yr: Range, disk: Disk) -> frozenset[tuple[int, int]]:
+    """The pixels (row, column) of a px×py map over ``xr``×``yr`` that trace the disk's circle."""
+    tol = 0.75 / max(px, 1)
+    edge = set()
+    for i in range(py):
+        y = yr[0] + (1.0 - (i + 0.5) / py) * (yr[1] - yr[0])
+        for j in range(px):
+            x = xr[0] + (j + 0.5) / px * (xr[1] - xr[0])
+            if abs(math.hypot(x - disk[0], y - disk[1]) - disk[2]) < tol:
+                edge.add((i, j))
+    return frozenset(edge)
+
+
 @lru_cache(maxsize=8192)
 def _cell_style(fg: Color | None, bg: Color | None, bold: bool = False) -> Style:
     """One Style per colour pair: a heatmap repeats few pairs, and Styles are costly."""
@@ -300,6 +341,48 @@ def header(data: MapData | PreviewData, features: tuple[int, int], width: int) -
     return text
 
 
+def _line(left: str, cells: Sequence[tuple[str, Style | None]], right: str) -> Text:
+    """One map line: ``cells`` (a character and its style each) between blank margins, runs of
+    equal style joined into one span (a map line repeats its colours: fewer spans draw
+    faster), the spans made directly (``Text.append`` per piece costs more than the map)."""
+    chars: list[str] = [left]
+    spans: list[Span] = []
+    at = len(left)
+    start, style = at, None
+    for char, cell_style in cells:
+        if cell_style is not style:
+            if style is not None and at > start:
+                spans.append(Span(start, at, style))
+            start, style = at, cell_style
+        chars.append(char)
+        at += 1
+    if style is not None and at > start:
+        spans.append(Span(start, at, style))
+    chars.append(right)
+    return Text("".join(chars), spans=spans)
+
+
+def text_segments(line: Text) -> list[Segment] | None:
+    """The segments of a line made only of appended pieces with Style objects (as
+    :func:`render_map`'s map lines are), without rich's general renderer; None for any other
+    line (a base style, a named style, overlapping spans): render that one with rich."""
+    if line.style:
+        return None
+    plain, at = line.plain, 0
+    segments: list[Segment] = []
+    for span in line.spans:
+        style = span.style
+        if span.start < at or not isinstance(style, Style):
+            return None
+        if span.start > at:
+            segments.append(Segment(plain[at : span.start]))
+        segments.append(Segment(plain[span.start : span.end], style))
+        at = span.end
+    if at < len(plain):
+        segments.append(Segment(plain[at:]))
+    return segments
+
+
 def render_map(
     data: MapData | None,
     width: int,
@@ -335,23 +418,18 @@ def render_map(
                 pixels[i][j] = palette.class_colour(label)
     else:
         grid = data.grid
-        cell_colours = [cell_colour(row, palette) for row in data.probs]
-        tol = 0.75 / max(px, 1)
+        colours = cell_colours(data.probs, palette)
+        columns = [min(grid - 1, (j * grid) // px) for j in range(px)]
+        edge = _edge_pixels(px, py, tuple(xr), tuple(yr), tuple(disk)) if disk else frozenset()
         for i in range(2 * rows):
-            row: list[Color | None] = []
-            gi = min(grid - 1, (i * grid) // py)
-            for j in range(px):
-                if i >= py:
-                    row.append(None)
-                    continue
-                gj = min(grid - 1, (j * grid) // px)
-                colour: Color | None = cell_colours[gi * grid + gj]
-                if disk is not None:
-                    x = xr[0] + (j + 0.5) / px * (xr[1] - xr[0])
-                    y = yr[0] + (1.0 - (i + 0.5) / py) * (yr[1] - yr[0])
-                    if abs(math.hypot(x - disk[0], y - disk[1]) - disk[2]) < tol:
-                        colour = palette.edge
-                row.append(colour)
+            if i >= py:
+                pixels.append([None] * px)
+                continue
+            base = min(grid - 1, (i * grid) // py) * grid
+            row: list[Color | None] = [colours[base + gj] for gj in columns]
+            for j in range(px) if edge else ():
+                if (i, j) in edge:
+                    row[j] = palette.edge
             pixels.append(row)
 
     marks: dict[tuple[int, int], tuple[int, bool, int]] = {}
@@ -373,7 +451,7 @@ def render_map(
     left = (width - cols) // 2
     lines: list[Text] = []
     for r in range(rows):
-        line = Text(" " * left)
+        cells: list[tuple[str, Style | None]] = []
         for j in range(px):
             top, bottom = pixels[2 * r][j], pixels[2 * r + 1][j]
             if 2 * r + 1 >= py:
@@ -383,19 +461,18 @@ def render_map(
                 label, wrong, half = mark
                 bg = bottom if half else top
                 if wrong:
-                    line.append("x", _cell_style(palette.wrong, bg, True))
+                    cells.append(("x", _cell_style(palette.wrong, bg, True)))
                 else:
-                    line.append("•", _cell_style(palette.class_ink(label), bg))
+                    cells.append(("•", _cell_style(palette.class_ink(label), bg)))
             elif top is None and bottom is None:
-                line.append(" ")
+                cells.append((" ", None))
             elif top is None:
-                line.append("▄", _cell_style(bottom, None))
+                cells.append(("▄", _cell_style(bottom, None)))
             elif bottom is None:
-                line.append("▀", _cell_style(top, None))
+                cells.append(("▀", _cell_style(top, None)))
             else:
-                line.append("▀", _cell_style(top, bottom))
-        line.append(" " * (width - left - cols))
-        lines.append(line)
+                cells.append(("▀", _cell_style(top, bottom)))
+        lines.append(_line(" " * left, cells, " " * (width - left - cols)))
     lines += [Text(" " * width) for _ in range(height - rows)]
     return lines[:height]
 
@@ -559,6 +636,9 @@ class BoundaryView(Widget):
             return Strip.blank(width)
         strip = self._strips.get(y)
         if strip is None:  # each line once per grid: the screen re-renders it more often
-            segments = list(self._lines[y].render(self.app.console))
+            line = self._lines[y]
+            segments = text_segments(line)
+            if segments is None:
+                segments = list(line.render(self.app.console))
             strip = self._strips[y] = Strip(segments, width).crop(0, width)
         return strip

@@ -1,12 +1,12 @@
 """Live loss and accuracy charts (textual-plotext), redrawn at most ~10 times a second.
 
-The chart reads the app's :class:`~miniframe.tui.history.MetricHistory`; a timer on the
-widget (not the app) checks the history's version and replots only when it changed, so a
-fast run does not redraw the chart on every epoch. Replotting is costly (plotext builds the
-whole canvas: ~2-5 ms of CPU at 80×24-120×40, more on big terminals, plus the screen update)
-and the UI shares the interpreter with the training thread, so a chart also waits between
-redraws long enough that its replots take at most ~``RENDER_SHARE`` of the time (≈2-4
-redraws/s at 80×24-120×40; at least one a second).
+The chart reads the app's :class:`~miniframe.tui.history.MetricHistory` and listens to it:
+a change schedules one replot (a one-shot timer), so a fast run does not redraw the chart on
+every epoch and an idle chart wakes nothing. Replotting is costly (plotext builds the whole
+canvas: ~5-10 ms of CPU at 80×24-120×40, more on big terminals, plus the screen update) and
+the UI shares the interpreter with the training thread, so a chart also waits between
+redraws long enough that its replots take at most ~``RENDER_SHARE`` of the time (at least
+one a second).
 
 Seed bands (K replicas trained at once). The app keeps one :class:`BandHistory` beside its
 ``MetricHistory`` and hands it to both charts once::
@@ -34,12 +34,17 @@ It posts no messages.
 from __future__ import annotations
 
 import math
+import re
 import statistics
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
+from rich.ansi import AnsiDecoder
+from rich.segment import Segment
+from rich.style import Style
 from textual.geometry import Region
 from textual.markup import escape
 from textual.strip import Strip
@@ -128,9 +133,38 @@ class BandHistory:
         self.append(r.epoch, r.train_loss, r.test_loss, r.train_acc, r.test_acc)
 
 
+_SGR = re.compile(r"\x1b\[([0-9;]*)m")
+
+
+@lru_cache(maxsize=256)
+def _sgr_style(codes: tuple[str, ...]) -> Style:
+    """The style that these SGR escape codes, in turn since the last reset, leave in force."""
+    text = AnsiDecoder().decode_line("".join(f"\x1b[{c}m" for c in codes) + "x")
+    return Style.combine(span.style for span in text.spans if isinstance(span.style, Style))
+
+
+def ansi_strip(line: str, width: int, base: Style) -> Strip:
+    """One line of text with SGR colour codes (what plotext prints) as a strip ``width``
+    cells wide over ``base``: the same cells and colours as ``Text.from_ansi`` gives."""
+    segments: list[Segment] = []
+    codes: list[str] = []
+    pieces = _SGR.split(line)  # text, codes, text, codes, ..., text
+    for i, piece in enumerate(pieces):
+        if i % 2:
+            if piece in ("", "0"):
+                codes.clear()
+            else:
+                codes.append(piece)
+        elif piece:
+            style = base + _sgr_style(tuple(codes)) if codes else base
+            segments.append(Segment(piece, style))
+    return Strip(segments).adjust_cell_length(width, base)
+
+
 class _Throttled(PlotextPlot):
-    """A plot replotted by :meth:`redraw`, whose live timer replots at most every
-    ``REDRAW_INTERVAL`` and within ``RENDER_SHARE`` of the CPU."""
+    """A plot replotted by :meth:`redraw`. A live one also replots when the data it
+    :meth:`follows <_follow>` change: at most every ``REDRAW_INTERVAL`` and within
+    ``RENDER_SHARE`` of the CPU, by a one-shot timer set when a change comes."""
 
     def __init__(self, live: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -139,21 +173,47 @@ class _Throttled(PlotextPlot):
         self._drawn_at = 0.0
         self._render_cpu = 0.0  # CPU seconds spent rendering since the last redraw
         self._min_gap = REDRAW_INTERVAL
+        self._followed: MetricHistory | None = None
+        self._due: Any = None  # the timer of the replot a change asked for
+        self._plotted = 0  # replots so far: the drawn lines are kept until the next one
+        self._lines: list[Strip] = []
+        self._lines_key: tuple[object, ...] = ()
 
     def on_mount(self) -> None:
+        # Textual calls each class's on_mount: a subclass's must not call this one again.
         self.redraw()
         if self.live:
-            self.set_interval(REDRAW_INTERVAL, self._tick)
+            self._follow(self._source())
+
+    def on_unmount(self) -> None:
+        self._follow(None)
+
+    def _source(self) -> MetricHistory | None:
+        """The history whose changes this chart shows (live charts)."""
+        return None
+
+    def _follow(self, history: MetricHistory | None) -> None:
+        """Listen to ``history`` (None: to nothing) instead of what was followed before."""
+        if self._followed is not None and self._changed in self._followed.listeners:
+            self._followed.listeners.remove(self._changed)
+        self._followed = history
+        if history is not None:
+            history.listeners.append(self._changed)
 
     def _version(self) -> int:
         return 0
 
-    def _tick(self) -> None:
-        if self._version() == self._drawn_version:
+    def _changed(self) -> None:
+        """The data changed: replot once the budget allows (one timer however many come)."""
+        if self._due is not None or not self.is_mounted:
             return
-        if time.monotonic() - self._drawn_at < self._min_gap:
-            return
-        self.redraw()
+        wait = self._drawn_at + self._min_gap - time.monotonic()
+        self._due = self.set_timer(max(0.01, wait), self._replot_due)  # Textual: > 0
+
+    def _replot_due(self) -> None:
+        self._due = None
+        if self._version() != self._drawn_version:
+            self.redraw()
 
     def render_lines(self, crop: Region) -> list[Strip]:
         start = time.thread_time()
@@ -162,10 +222,33 @@ class _Throttled(PlotextPlot):
         finally:
             self._render_cpu += time.thread_time() - start
 
+    def render_line(self, y: int) -> Strip:
+        """Line ``y`` of the plot. plotext draws the whole canvas as text with colour escape
+        codes; they are decoded here straight into strips, once per replot and size (the
+        general route, rich Text, then Textual content, then strips, took longer than the
+        plot itself, on the thread the training shares)."""
+        width, height = self.size
+        key = (width, height, self.app.theme, self._plotted)
+        if self._lines_key != key:
+            self._lines = self._plot_lines(width, height)
+            self._lines_key = key
+        if y < len(self._lines):
+            return self._lines[y]
+        return Strip.blank(width, self.visual_style.rich_style)
+
+    def _plot_lines(self, width: int, height: int) -> list[Strip]:
+        # What PlotextPlot.render does before building (size twice: see its comment).
+        self._plot.plotsize(width, height)
+        self._plot._set_size(width, height)
+        self._plot.theme(self._get_plotext_theme_name(self.app.theme))
+        base = self.visual_style.rich_style
+        return [ansi_strip(line, width, base) for line in self._plot.build().split("\n")]
+
     def redraw(self) -> None:
         """Replot now."""
         start = time.thread_time()
         self._drawn_version = self._version()
+        self._plotted += 1
         self._replot()
         self._render_cpu += time.thread_time() - start
         # Budget: the last replot and render together (capped: one slow render, a GC pause,
@@ -194,10 +277,12 @@ class MetricChart(_Throttled):
         self.metric = metric
         self.bands: BandHistory | None = None
 
-    def on_mount(self) -> None:
+    def on_mount(self) -> None:  # then _Throttled.on_mount (Textual calls both)
         self.border_title = "Loss" if self.metric == "loss" else "Accuracy %"
         self._subtitle()
-        super().on_mount()
+
+    def _source(self) -> MetricHistory | None:
+        return self.history if self.bands is None else self.bands.mean
 
     def _subtitle(self) -> None:
         if self.bands is None:
@@ -211,6 +296,8 @@ class MetricChart(_Throttled):
         ``history`` again); replots at once."""
         self.bands = bands
         if self.is_mounted:
+            if self.live:
+                self._follow(self._source())
             self._subtitle()
             self.redraw()
 
@@ -296,9 +383,8 @@ class OverlayChart(_Throttled):
         self.title = title or metric
         self.curves: dict[str, list[tuple[int, float | None]]] = {}
 
-    def on_mount(self) -> None:
+    def on_mount(self) -> None:  # then _Throttled.on_mount (Textual calls both)
         self.border_title = self.title
-        super().on_mount()
 
     def show_curves(self, curves: Mapping[str, Curve]) -> None:
         """Draw these runs (name → [(epoch, value or None)], in legend order); replots now."""

@@ -89,8 +89,12 @@ class ClassLegend(Widget):
         self.refresh(layout=True)
 
     def show_classes(self, names: Sequence[str]) -> None:
-        """Show these classes (class i is ``names[i]``)."""
-        self.names = tuple(names)
+        """Show these classes (class i is ``names[i]``). The same names again change nothing:
+        a relayout costs a whole-screen reflow, and the map sends its classes every second."""
+        names = tuple(names)
+        if names == self.names:
+            return
+        self.names = names
         self.refresh(layout=True)
 
     def text(self, width: int) -> Text:

@@ -1,0 +1,226 @@
+"""What keeps the UI cheap while training (the UI thread shares the interpreter with the
+training thread, so its work is taken from training): the charts decode plotext's output
+straight into strips, replot only when their history changes (no polling timer) and once per
+burst of changes; the map draws its lines without rich's general renderer and computes each
+colour once; the legend relayouts only when its classes change. Each shortcut is checked
+against the general route it replaces, cell by cell."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rich.color import Color
+from rich.style import Style
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.widget import Widget
+from textual_plotext.plot import Plot
+from tui_helpers import run, wait_for
+
+from miniframe.tui.history import MetricHistory
+from miniframe.tui.palette import class_colours
+from miniframe.tui.widgets.boundary import (
+    LEVELS,
+    MapData,
+    cell_colour,
+    cell_colours,
+    render_map,
+    text_segments,
+)
+from miniframe.tui.widgets.charts import MetricChart, ansi_strip
+from miniframe.tui.widgets.legend import ClassLegend
+
+Cell = tuple[str, Any, Any, bool]
+
+
+def cells(segments: Any) -> list[Cell]:
+    """Each character with its foreground, background and boldness."""
+    out: list[Cell] = []
+    for segment in segments:
+        style = segment.style
+        fg = style.color.get_truecolor() if style and style.color else None
+        bg = style.bgcolor.get_truecolor() if style and style.bgcolor else None
+        out += [(ch, fg, bg, bool(style and style.bold)) for ch in segment.text]
+    return out
+
+
+def history(epochs: int = 30) -> MetricHistory:
+    h = MetricHistory()
+    for e in range(1, epochs + 1):
+        h.append(e, 1.0 / e, 1.2 / e, 50.0 + e, 48.0 + e)
+    return h
+
+
+# ---- charts -----------------------------------------------------------------------------------
+def test_ansi_strip_gives_the_cells_and_colours_rich_decodes() -> None:
+    plot = Plot()
+    plot.plotsize(50, 14)
+    plot.plot([1, 2, 3, 4], [1, 4, 2, 3], marker="braille", color=(90, 200, 250))
+    plot.plot([1, 2, 3, 4], [2, 3, 1, 4], marker="braille", color=(250, 150, 30))
+    base = Style(color="white", bgcolor="black")
+    for line in plot.build().split("\n"):
+        fast = ansi_strip(line, 50, base)
+        general = Text.from_ansi(line, style=base)
+        expected = cells(general.render(_console()))
+        assert cells(fast)[: len(expected)] == expected
+        assert fast.cell_length == 50
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(color_system="truecolor", width=200)
+
+
+class ChartHost(App[None]):
+    def __init__(self, h: MetricHistory) -> None:
+        super().__init__()
+        self.h = h
+
+    def compose(self) -> ComposeResult:
+        yield MetricChart(self.h, "loss", id="chart")
+
+
+def test_chart_lines_are_the_cells_plotext_plot_renders() -> None:
+    async def scenario() -> None:
+        app = ChartHost(history())
+        async with app.run_test(size=(70, 20)) as pilot:
+            chart = app.query_one(MetricChart)
+            await wait_for(pilot, lambda: chart._plotted >= 1 and chart.size.height > 0)
+            fast = [cells(chart.render_line(y)) for y in range(chart.size.height)]
+            chart.refresh()  # the general route: PlotextPlot.render → rich Text → strips
+            general = [cells(Widget.render_line(chart, y)) for y in range(chart.size.height)]
+            assert fast == general
+            assert any(
+                "⠉" in "".join(c[0] for c in line) or "⣀" in "".join(c[0] for c in line)
+                for line in fast
+            )  # fmt: skip  (the curve is drawn)
+
+    run(scenario())
+
+
+def test_a_chart_replots_once_per_burst_of_changes_and_polls_nothing() -> None:
+    async def scenario() -> None:
+        h = MetricHistory()
+        app = ChartHost(h)
+        async with app.run_test(size=(70, 20)) as pilot:
+            chart = app.query_one(MetricChart)
+            await wait_for(pilot, lambda: chart._plotted >= 1)
+            assert chart._plotted == 1  # Textual calls each class's on_mount: drawn once
+            assert chart._due is None  # idle: no timer waiting
+            for e in range(1, 51):  # fifty epochs in one handler, as a fast run delivers them
+                h.append(e, 1.0 / e, 1.1 / e, 60.0, 55.0)
+            assert chart._due is not None
+            await wait_for(pilot, lambda: chart._drawn_version == h.version)
+            assert chart._plotted == 2 and chart._due is None
+            h.clear()
+            await wait_for(pilot, lambda: chart._drawn_version == h.version)
+            assert chart._plotted == 3
+        assert chart._changed not in h.listeners  # unmounted: it stopped listening
+
+    run(scenario())
+
+
+# ---- map --------------------------------------------------------------------------------------
+def _grid(n: int = 24, k: int = 3) -> list[list[float]]:
+    rows = []
+    for i in range(n * n):
+        raw = [math.exp(math.sin(i * (c + 1) * 0.37)) for c in range(k)]
+        total = sum(raw)
+        rows.append([r / total for r in raw])
+    return rows
+
+
+def _close(a: Color, b: Color, within: int) -> bool:
+    ta, tb = a.get_truecolor(), b.get_truecolor()
+    return all(abs(x - y) <= within for x, y in zip(ta, tb, strict=True))
+
+
+def _tie(row: list[float]) -> bool:
+    """Two classes within a probability step: either may win the cell."""
+    top = sorted(row, reverse=True)
+    return all(math.isfinite(p) for p in row) and top[0] - top[1] <= 1.0 / LEVELS
+
+
+def test_cell_colours_match_each_cell_colour_to_a_colour_step() -> None:
+    for k in (2, 3, 5):
+        probs = _grid(k=k)
+        probs[7] = [math.nan] * k  # a diverged model's row is drawn as it is
+        for ansi in (False, True):
+            palette = class_colours(ansi)
+            fast = cell_colours(probs, palette)
+            exact = [cell_colour(row, palette) for row in probs]
+            within = 0 if ansi else 2  # probabilities to 1/LEVELS: at most ~1 unit a channel
+            bad = [i for i, (a, b) in enumerate(zip(fast, exact, strict=True))
+                   if not _close(a, b, within) and not _tie(probs[i])]  # fmt: skip
+            assert not bad, (k, ansi, bad[:3])
+    assert LEVELS >= 256
+
+
+def test_map_lines_draw_the_same_with_or_without_rich() -> None:
+    probs = _grid(24, 3)
+    points = [(0.1 * i, 0.05 * i, i % 3, (i + i // 4) % 3) for i in range(20)]
+    data = MapData(grid=24, probs=probs, points=points, epoch=5, n_classes=3)
+    console = _console()
+    lines = render_map(data, 40, 20, class_colours(False), disk=(0.5, 0.5, 0.3))
+    assert len({id(s.style) for line in lines for s in line.spans}) > 3
+    for line in lines:
+        fast = text_segments(line)
+        assert fast is not None
+        assert cells(fast) == cells(line.render(console))
+    # Anything else goes to rich: a base style, a named style, overlapping spans.
+    assert text_segments(Text("no model yet", style="dim")) is None
+    named = Text("ab")
+    named.stylize("bold", 0, 1)
+    assert text_segments(named) is None
+
+
+# ---- legend -----------------------------------------------------------------------------------
+class LegendHost(App[None]):
+    def compose(self) -> ComposeResult:
+        yield ClassLegend(id="legend")
+
+
+def test_the_legend_relayouts_only_when_its_classes_change() -> None:
+    async def scenario() -> None:
+        app = LegendHost()
+        async with app.run_test(size=(60, 10)) as pilot:
+            legend = app.query_one(ClassLegend)
+            layouts: list[bool] = []
+            original = legend.refresh
+
+            def refresh(*args: Any, **kwargs: Any) -> Any:
+                layouts.append(bool(kwargs.get("layout")))
+                return original(*args, **kwargs)
+
+            legend.refresh = refresh  # type: ignore[method-assign]  # count relayouts
+            legend.show_classes(["setosa", "versicolor"])
+            legend.show_classes(["setosa", "versicolor"])  # the map's next second: same
+            legend.show_classes(("setosa", "versicolor"))
+            assert layouts.count(True) == 1
+            legend.show_classes(["setosa", "versicolor", "virginica"])
+            assert layouts.count(True) == 2
+            await wait_for(pilot, lambda: "virginica" in legend.text(60).plain)
+
+    run(scenario())
+
+
+# ---- the collector ----------------------------------------------------------------------------
+def test_the_app_freezes_its_startup_heap_once_ready_and_releases_it_on_exit() -> None:
+    import gc
+
+    from tui_helpers import tiny_spec, wait_ready
+
+    from miniframe.tui.app import TrainerApp
+
+    async def scenario() -> None:
+        app = TrainerApp(tiny_spec())
+        async with app.run_test(size=(100, 32)) as pilot:
+            await wait_ready(pilot, engine=True)
+            await wait_for(pilot, lambda: gc.get_freeze_count() > 0)
+            assert app._heap_frozen
+
+    assert gc.get_freeze_count() == 0
+    run(scenario())
+    assert gc.get_freeze_count() == 0  # an app run in-process leaves nothing frozen
