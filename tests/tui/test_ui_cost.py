@@ -224,3 +224,22 @@ def test_the_app_freezes_its_startup_heap_once_ready_and_releases_it_on_exit() -
     assert gc.get_freeze_count() == 0
     run(scenario())
     assert gc.get_freeze_count() == 0  # an app run in-process leaves nothing frozen
+
+
+def test_thin_keeps_few_points_but_every_spike_and_both_ends() -> None:
+    from miniframe.tui.widgets.charts import thin
+
+    xs = list(range(1, 11))
+    assert thin(xs, [float(x) for x in xs], 20) == (xs, [float(x) for x in xs])  # few: as is
+    xs = list(range(1, 1001))
+    ys = [1.0 / x for x in xs]
+    ys[500] = 50.0  # a spike (a diverging epoch)
+    ys[700] = -1.0
+    tx, ty = thin(xs, ys, 60)
+    assert len(tx) <= 2 * 60 + 2 and tx == sorted(tx)
+    assert 50.0 in ty and -1.0 in ty
+    assert tx[0] == 1 and tx[-1] == 1000 and ty[-1] == ys[-1]
+    lx, ly = thin(xs, ys, 60, "min")
+    hx, hy = thin(xs, ys, 60, "max")
+    assert -1.0 in ly and 50.0 not in ly and 50.0 in hy and -1.0 not in hy
+    assert len(lx) <= 60 + 2 and len(hx) <= 60 + 2

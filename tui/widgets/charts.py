@@ -65,6 +65,37 @@ BAND_MARKER = "░"
 SERIES_COLOURS = CHART_SERIES
 
 
+def thin(
+    xs: Sequence[int], ys: Sequence[float], buckets: int, keep: str = "both"
+) -> tuple[list[int], list[float]]:
+    """At most two points per bucket of the x range (``buckets`` of equal width): each
+    bucket's lowest and highest point, in order (``keep`` "min" or "max": only that one),
+    and always the first and the last point (the live tip). A chart ``w`` cells wide shows
+    2·w braille dots across, so more points than that only cost time (plotext's cost grows
+    with the points), and min–max keeps every spike."""
+    n = len(xs)
+    if buckets <= 0 or n <= 2 * buckets:
+        return list(xs), list(ys)
+    lo_x, span = xs[0], (xs[-1] - xs[0]) or 1
+    out_x: list[int] = []
+    out_y: list[float] = []
+    start = 0
+    while start < n:
+        b = min(buckets - 1, (xs[start] - lo_x) * buckets // span)
+        end = start + 1
+        while end < n and min(buckets - 1, (xs[end] - lo_x) * buckets // span) == b:
+            end += 1
+        idx = range(start, end)
+        low, high = min(idx, key=ys.__getitem__), max(idx, key=ys.__getitem__)
+        chosen = {"min": {low}, "max": {high}}.get(keep, {low, high})
+        chosen |= {i for i in (0, n - 1) if start <= i < end}
+        for i in sorted(chosen):
+            out_x.append(xs[i])
+            out_y.append(ys[i])
+        start = end
+    return out_x, out_y
+
+
 def _drawable(epochs: list[int], values: list[float]) -> tuple[list[int], list[float]]:
     """The points with a finite value (a metric not evaluated is NaN; a diverged loss inf)."""
     points = [(e, v) for e, v in zip(epochs, values, strict=True) if math.isfinite(v)]
@@ -161,6 +192,11 @@ def ansi_strip(line: str, width: int, base: Style) -> Strip:
     return Strip(segments).adjust_cell_length(width, base)
 
 
+#: How long past its due time a chart waits for the next change before it replots anyway.
+FOLLOW_UP_S = 0.3
+_NEXT = object()  # a replot is queued right after the current handler
+
+
 class _Throttled(PlotextPlot):
     """A plot replotted by :meth:`redraw`. A live one also replots when the data it
     :meth:`follows <_follow>` change: at most every ``REDRAW_INTERVAL`` and within
@@ -174,7 +210,7 @@ class _Throttled(PlotextPlot):
         self._render_cpu = 0.0  # CPU seconds spent rendering since the last redraw
         self._min_gap = REDRAW_INTERVAL
         self._followed: MetricHistory | None = None
-        self._due: Any = None  # the timer of the replot a change asked for
+        self._due: Any = None  # the replot a change asked for: a timer, or _NEXT
         self._plotted = 0  # replots so far: the drawn lines are kept until the next one
         self._lines: list[Strip] = []
         self._lines_key: tuple[object, ...] = ()
@@ -204,11 +240,25 @@ class _Throttled(PlotextPlot):
         return 0
 
     def _changed(self) -> None:
-        """The data changed: replot once the budget allows (one timer however many come)."""
-        if self._due is not None or not self.is_mounted:
+        """The data changed: replot once the budget allows, one replot however many changes
+        come. A change that finds the chart due replots right after the handler that made
+        it, so in the same screen update as the rest of what that handler changed (the
+        Training panel, when epochs arrive); one that comes too early waits for the next
+        change, or, when none comes, ``FOLLOW_UP_S`` past the due time (each screen update
+        costs the training thread its time)."""
+        if not self.is_mounted:
             return
         wait = self._drawn_at + self._min_gap - time.monotonic()
-        self._due = self.set_timer(max(0.01, wait), self._replot_due)  # Textual: > 0
+        if wait > 0:
+            if self._due is None:
+                self._due = self.set_timer(wait + FOLLOW_UP_S, self._replot_due)
+            return
+        if self._due is _NEXT:
+            return
+        if self._due is not None:
+            self._due.stop()
+        self._due = _NEXT
+        self.call_next(self._replot_due)
 
     def _replot_due(self) -> None:
         self._due = None
@@ -316,6 +366,7 @@ class MetricChart(_Throttled):
         values: list[float] = []
         n_epochs = 0
         first_epoch = 0
+        buckets = self.size.width  # two braille dots a cell: at most two points each
         if self.bands is not None:
             if self.is_mounted:
                 self._subtitle()
@@ -328,22 +379,24 @@ class MetricChart(_Throttled):
                 (low_te, high_te, TEST_COLOUR),
             ):
                 xs, lo, hi = _band_points(epochs, low, high)
+                xs_hi, hi = thin(xs, hi, buckets, "max")
+                xs_lo, lo = thin(xs, lo, buckets, "min")
                 if xs:
                     values += lo + hi
                     # The outline, upper edge then lower edge backwards; "internal" fills each
                     # column from its upper point down to its lower one.
-                    plt.plot(xs + xs[::-1], hi + lo[::-1], marker=BAND_MARKER, color=colour,
-                             fillx="internal")  # fmt: skip
+                    plt.plot(xs_hi + xs_lo[::-1], hi + lo[::-1], marker=BAND_MARKER,
+                             color=colour, fillx="internal")  # fmt: skip
             lines = [
-                (_drawable(epochs, mean_tr), TRAIN_COLOUR),
-                (_drawable(epochs, mean_te), TEST_COLOUR),
+                (thin(*_drawable(epochs, mean_tr), buckets), TRAIN_COLOUR),
+                (thin(*_drawable(epochs, mean_te), buckets), TEST_COLOUR),
             ]
         else:
             epochs, train, test = self._pick(self.history)
             n_epochs, first_epoch = len(epochs), epochs[0] if epochs else 0
             lines = [
-                (_drawable(epochs, train), TRAIN_COLOUR),
-                (_drawable(epochs, test), TEST_COLOUR),
+                (thin(*_drawable(epochs, train), buckets), TRAIN_COLOUR),
+                (thin(*_drawable(epochs, test), buckets), TEST_COLOUR),
             ]
         values += [y for (_, ys), _ in lines for y in ys]
         if values:
