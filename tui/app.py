@@ -55,7 +55,7 @@ from .messages import (
     WeightsReset,
 )
 from .run_history import RunHistoryMixin
-from .session import LoadedModel, TrainingSession, load_engine
+from .session import PROGRESS_EVERY_S, LoadedModel, TrainingSession, load_engine
 from .spec_form import TEXT_FIELDS, apply_settings, default_spec, stack_error
 from .widgets.accuracy_panel import AccuracyPanel, TrainState
 from .widgets.layer_stack import LayerStack
@@ -69,11 +69,6 @@ if TYPE_CHECKING:
     from .presets import PresetEntry
     from .widgets.boundary import Disk
     from .widgets.settings_panel import SettingsPanel
-
-# The Training panel redraws at most this often while epochs stream in: every UI redraw takes
-# the GIL from the training thread, and 4 updates a second still reads as live (the benchmark,
-# benchmarks/tui_bench.py, measures what the app costs the training).
-PANEL_FPS = 4
 
 
 def _trainer_commands() -> type[Provider]:
@@ -707,13 +702,13 @@ class TrainerApp(InsightMixin, RunHistoryMixin, App[int]):
         self._show_progress_soon()
 
     def _show_progress_soon(self) -> None:
-        """Redraw the Training panel, at most PANEL_FPS times a second while epochs stream
+        """Redraw the Training panel, at most every PROGRESS_EVERY_S while epochs stream
         in (a fast run finishes ~100 epochs a second; each redraw repaints the screen, and
         the UI shares the interpreter with the training thread). The last epoch is always
         shown."""
         if self._panel_timer is not None:
             return  # a redraw is already scheduled; it shows the latest state
-        wait = self._panel_shown_at + 1.0 / PANEL_FPS - time.monotonic()
+        wait = self._panel_shown_at + PROGRESS_EVERY_S - time.monotonic()
         if wait <= 0:
             self._show_progress()
         else:

@@ -33,7 +33,11 @@ Post = Callable[[Message], Any]
 BOUNDARY_GRID = 48
 BOUNDARY_POINTS = 400
 BOUNDARY_EVERY_S = 1.0
-NOTIFY_EVERY_S = 0.25  # batch epoch messages: the panel shows at most 4 updates a second
+#: While epochs stream in, the UI hears of them (and the Training panel redraws) at most this
+#: often. Every screen update takes the interpreter from the training thread, and a panel
+#: updating four times a second reads as live (benchmarks/tui_bench.py measures what the app
+#: costs the training).
+PROGRESS_EVERY_S = 0.25
 
 
 def load_engine() -> None:
@@ -88,7 +92,7 @@ class TrainingSession:
         return items
 
     def _push(self, summary: EpochSummary, post: Post) -> None:
-        """Queue a summary; tell the UI at most every ``NOTIFY_EVERY_S`` (a fast run
+        """Queue a summary; tell the UI at most every ``PROGRESS_EVERY_S`` (a fast run
         finishes ~100 epochs a second, and each message wakes the UI thread, which then
         competes with this one for the interpreter). :meth:`_flush` tells it about the rest."""
         with self._feed_lock:
@@ -97,7 +101,7 @@ class TrainingSession:
         for observe in self.observers:
             observe(summary)
         now = time.monotonic()
-        if now - self._notified_at >= NOTIFY_EVERY_S or summary.status != "running":
+        if now - self._notified_at >= PROGRESS_EVERY_S or summary.status != "running":
             self._flush(post)
 
     def _flush(self, post: Post) -> None:
