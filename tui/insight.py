@@ -4,7 +4,7 @@ inside the model and chooses the data it learns.
 - Views (``v``, ``1``-``5``): charts, the decision map (with its legend and, before a model,
   the data's preview), the neurons of a layer, layer health, the test set's confusion matrix.
   Those that need forward passes are computed by :func:`.views.compute_views` in a worker, or
-  in the training thread at most once a second (the session's ``snapshot`` hook).
+  in the training thread at most every two seconds (the session's ``snapshot`` hook).
 - Data (``D``, ``N``): a CSV file through :class:`~.widgets.data_picker.DataPicker`, read and
   checked off the UI thread (a bad file reopens the picker with the reason, the data stay);
   "new data" draws generated data again with the next data seed.
@@ -93,7 +93,7 @@ class InsightMixin:
                 panel.display = panel.id == shown
 
     def _snapshot(self: TrainerApp, run: Any) -> Message:
-        """Training thread, session lock held, at most once a second: the views' data."""
+        """Training thread, session lock held, at most every BOUNDARY_EVERY_S: the views' data."""
         from .views import compute_views, wanted
 
         return compute_views(run, wanted(self.view), self._features, self._neuron_layer)

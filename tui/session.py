@@ -32,7 +32,10 @@ Post = Callable[[Message], Any]
 
 BOUNDARY_GRID = 48
 BOUNDARY_POINTS = 400
-BOUNDARY_EVERY_S = 1.0
+#: While training, the views (the decision map and the panels beside it) are recomputed at most
+#: this often: each costs a forward pass over the map's grid here and a redraw on the UI thread,
+#: which takes the interpreter from training (once a second cost the vanilla preset ~2 %).
+BOUNDARY_EVERY_S = 2.0
 #: While epochs stream in, the UI hears of them (and the Training panel redraws) at most this
 #: often. Every screen update takes the interpreter from the training thread, and a panel
 #: updating four times a second reads as live (benchmarks/tui_bench.py measures what the app

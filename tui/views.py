@@ -7,8 +7,8 @@ live charts), on a wide one the charts stay and the chosen view (the map for ``c
 sits beside them.
 
 The map, the neurons and the confusion matrix need forward passes: :func:`compute_views`
-runs in a worker thread under the session's lock (from the training loop at most once a
-second, :data:`~.session.BOUNDARY_EVERY_S`, or from the app's views worker when the user
+runs in a worker thread under the session's lock (from the training loop at most every
+two seconds, :data:`~.session.BOUNDARY_EVERY_S`, or from the app's views worker when the user
 asks for something new) and posts :class:`ViewsReady` with plain data. Before any model,
 :func:`compute_preview` previews the data (:class:`PreviewReady`). The layer health is no
 computation of the app's: the engine records it in every epoch's summary

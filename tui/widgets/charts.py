@@ -6,7 +6,7 @@ every epoch and an idle chart wakes nothing. Replotting is costly (plotext build
 canvas: ~5-10 ms of CPU at 80×24-120×40, more on big terminals, plus the screen update) and
 the UI shares the interpreter with the training thread, so a chart also waits between
 redraws long enough that its replots take at most ~``RENDER_SHARE`` of the time (at least
-one a second).
+one every ``MAX_GAP`` seconds).
 
 Seed bands (K replicas trained at once). The app keeps one :class:`BandHistory` beside its
 ``MetricHistory`` and hands it to both charts once::
@@ -55,7 +55,9 @@ from ..palette import CHART_SERIES, CHART_TEST, CHART_TRAIN
 
 REDRAW_INTERVAL = 0.1
 RENDER_SHARE = 0.01
-MAX_GAP = 1.0
+#: The longest a chart waits between replots while its data change (a replot that cost more than
+#: ``RENDER_SHARE`` of the time it waited is followed by a longer wait, up to this).
+MAX_GAP = 2.0
 
 #: The train and test colours of the live charts (the palette's table).
 TRAIN_COLOUR, TEST_COLOUR = CHART_TRAIN, CHART_TEST
