@@ -124,7 +124,12 @@ def test_stale_temporary_files_are_removed_on_the_next_save(tmp_path):
 
 
 WRITER = """
-import os, sys, time
+import os, signal, sys, time
+
+# The dispositions a terminal session starts with: a runner started under nohup ignores
+# SIGHUP, and a signal the process ignores stays ignored (tested below).
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
+signal.signal(signal.SIGHUP, signal.SIG_DFL)
 import miniframe.engine.files as files
 
 def stuck_fsync(fd):
@@ -155,6 +160,27 @@ def test_a_signal_mid_save_removes_the_temporary_file(tmp_path, signum):
         assert len(leftovers(tmp_path)) == 1  # mid-write: the temporary file exists
         proc.send_signal(signum)
         assert proc.wait(timeout=60) == -signum  # still dies of the signal
+    finally:
+        proc.kill()
+        proc.wait()
+    assert leftovers(tmp_path) == []
+    assert target.read_bytes() == b"old"
+
+
+def test_an_ignored_hangup_stays_ignored_mid_save(tmp_path):
+    """Under nohup a hang-up must not end the save; SIGTERM still cleans up."""
+    target = tmp_path / "model.bin"
+    target.write_bytes(b"old")
+    script = WRITER.replace("signal.signal(signal.SIGHUP, signal.SIG_DFL)",
+                            "signal.signal(signal.SIGHUP, signal.SIG_IGN)")  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(target)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert wait_for_line(proc) == "writing"
+        proc.send_signal(signal.SIGHUP)
+        proc.send_signal(signal.SIGTERM)  # handled in order: the hang-up first
+        assert proc.wait(timeout=60) == -signal.SIGTERM  # the hang-up did not end it
     finally:
         proc.kill()
         proc.wait()
