@@ -38,6 +38,12 @@ def alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+def _screen(work: Path) -> str:
+    """What the trainer has written to its terminal so far, escape codes and all (read while
+    it writes: the last character may be cut mid-way, hence "replace")."""
+    return (work / "output").read_bytes().decode("utf-8", "replace")
+
+
 def wait_until(condition, timeout: float, what: str) -> float:
     """Seconds until ``condition()`` holds; AssertionError after ``timeout``."""
     t0 = time.monotonic()
@@ -184,14 +190,14 @@ def test_ctrl_c_before_the_screen_and_while_torch_loads(tmp_path) -> None:
             wait_until(lambda: _caught_signals(pid) & (1 << (signal.SIGHUP - 1)), 30,  # noqa: B023
                        "the handlers")  # fmt: skip
             if when == "torch loading":
-                wait_until(lambda: "Layers" in ANSI.sub("", (work / "output").read_text()),  # noqa: B023
+                wait_until(lambda: "Layers" in ANSI.sub("", _screen(work)),  # noqa: B023
                            30, "the first frame")  # fmt: skip
             t0 = time.monotonic()
             os.kill(pid, signal.SIGINT)
             wait_until(lambda: not alive(pid), LIMIT_S, f"exit after SIGINT ({when})")  # noqa: B023
             print(f"\n  SIGINT while {when}: gone {time.monotonic() - t0:.2f} s later")
             wait_until(lambda: (work / "status").exists(), 10, "the exit status")  # noqa: B023
-            output = (work / "output").read_bytes().decode("utf-8", "replace")
+            output = _screen(work)
             assert (work / "status").read_text() == "130", output[-2000:]
             assert "Traceback" not in output and "KeyboardInterrupt" not in output
             if when == "torch loading":
@@ -228,7 +234,7 @@ def test_quit_during_a_long_batch_exits_at_once(tmp_path) -> None:
         wait_until(lambda: (work / "running").exists(), 120, "training to start")
         pid = int((work / "pid").read_text())
         wait_until(
-            lambda: "epoch 1/5" in ANSI.sub("", (work / "output").read_text()),
+            lambda: "epoch 1/5" in ANSI.sub("", _screen(work)),
             300,
             "the first epoch to end",
         )
