@@ -13,6 +13,7 @@ from miniframe.engine import inspect_checkpoint, load_preset
 from miniframe.tui.app import TrainerApp
 from miniframe.tui.controller import TrainerStatus
 from miniframe.tui.widgets.accuracy_panel import AccuracyPanel
+from miniframe.tui.widgets.boundary import BoundaryView
 from miniframe.tui.widgets.confirm import ConfirmDialog
 from miniframe.tui.widgets.layer_dialog import LayerDialog
 
@@ -171,7 +172,8 @@ def test_c_checkpoint_launch_shows_accuracy_map_and_epoch(config_dir, tmp_path: 
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for(pilot, lambda: app.control.epoch == 6 and app.state.test_acc is not None)
             assert app.state.train_acc is not None and app.state.epoch == 6
-            assert app._boundary is not None and app._boundary[0] is not None  # the map
+            view = app.query_one(BoundaryView)  # the map: the model's, not a preview
+            await wait_for(pilot, lambda: view.data is not None and bool(view.data.probs))
             assert app.spec.epochs == 6 and app.control.model_matches
             assert status_line(app).startswith("finished at epoch 6/6")
             assert "epoch 6/6" in str(app.query_one(AccuracyPanel).render())
