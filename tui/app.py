@@ -663,6 +663,8 @@ class TrainerApp(InsightMixin, RunHistoryMixin, App[int]):
         self.control.engine_loaded(event.error)
         self._show_state()
         self._freeze_startup_heap()
+        # Start-up is over: ``miniframe-tui`` ran it with the collector off (its ``main``).
+        gc.enable()
         if self.checkpoint is not None and self.engine_ready:
             self._load_checkpoint(self.checkpoint)
         else:

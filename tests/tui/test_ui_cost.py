@@ -226,6 +226,39 @@ def test_the_app_freezes_its_startup_heap_once_ready_and_releases_it_on_exit() -
     assert gc.get_freeze_count() == 0  # an app run in-process leaves nothing frozen
 
 
+def test_the_collector_is_back_on_once_torch_has_loaded() -> None:
+    """``miniframe-tui`` starts with the collector off (start-up makes no garbage worth a
+    collection); the app turns it back on when the engine has loaded."""
+    import gc
+
+    from tui_helpers import tiny_spec, wait_ready
+
+    from miniframe.tui.app import TrainerApp
+
+    async def scenario() -> None:
+        app = TrainerApp(tiny_spec())
+        async with app.run_test(size=(100, 32)) as pilot:
+            await wait_ready(pilot, engine=True)
+            await wait_for(pilot, gc.isenabled)
+
+    gc.disable()
+    try:
+        run(scenario())
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_bad_arguments_leave_the_collector_on(capsys: Any) -> None:
+    import gc
+
+    from miniframe.tui.__main__ import main
+
+    assert main(["--preset", "no-such-preset"]) == 2
+    assert "unknown preset" in capsys.readouterr().err
+    assert gc.isenabled()
+
+
 def test_thin_keeps_few_points_but_every_spike_and_both_ends() -> None:
     from miniframe.tui.widgets.charts import thin
 
