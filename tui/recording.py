@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 SOURCE = "trainer"
 #: The writer waits this long after an item for more to come (one transaction per batch).
-BATCH_S = 0.1
+BATCH_S = 1.0
 #: How long quitting waits for the last writes.
 CLOSE_WAIT_S = 2.0
 
