@@ -54,7 +54,7 @@ from ..history import MetricHistory
 from ..palette import CHART_SERIES, CHART_TEST, CHART_TRAIN
 
 REDRAW_INTERVAL = 0.1
-RENDER_SHARE = 0.01
+RENDER_SHARE = 0.005
 #: The longest a chart waits between replots while its data change (a replot that cost more than
 #: ``RENDER_SHARE`` of the time it waited is followed by a longer wait, up to this).
 MAX_GAP = 2.0
