@@ -16,15 +16,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import tomli_w
 
 from .files import FileError, read_bytes_limited, write_atomic_text
 from .registry import (
@@ -462,6 +459,8 @@ class RunSpec:
         base: str | Path | None = None,
         shape: DataShape | None = None,
     ) -> RunSpec:
+        import json  # here, not at the top: the trainer's first frame reads only TOML
+
         try:
             raw = json.loads(text)
         except json.JSONDecodeError as e:
@@ -490,9 +489,13 @@ class RunSpec:
 
     def to_toml(self) -> str:
         """TOML text that :meth:`from_toml` reads back to an equal spec."""
+        import tomli_w  # the writers load when first used (the trainer's first frame is sooner)
+
         return tomli_w.dumps(self.to_dict())
 
     def to_json(self) -> str:
+        import json
+
         return json.dumps(self.to_dict(), allow_nan=False)
 
     def save(self, path: str | Path) -> None:
