@@ -78,13 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
-    from miniframe.engine import (
-        CheckpointError,
-        RunSpec,
-        SpecError,
-        inspect_checkpoint,
-        load_preset,
-    )
+    from miniframe.engine import RunSpec, SpecError, load_preset
 
     spec: RunSpec | None = None
     checkpoint: Path | None = None
@@ -94,9 +88,16 @@ def _main(argv: list[str] | None) -> int:
         elif args.config is not None:
             spec = RunSpec.load(args.config)
         elif args.checkpoint is not None:
-            inspect_checkpoint(args.checkpoint)  # verified (torch-free) before the screen opens
+            # verified (torch-free) before the screen opens; the module (and its hashing
+            # library) is loaded only for a checkpoint
+            from miniframe.engine.checkpoint import CheckpointError, inspect_checkpoint
+
+            try:
+                inspect_checkpoint(args.checkpoint)
+            except CheckpointError as e:
+                return _fail(str(e))
             checkpoint = args.checkpoint
-    except (SpecError, CheckpointError, OSError) as e:
+    except (SpecError, OSError) as e:
         return _fail(str(e))
     theme = THEME_ALIASES.get(args.theme, args.theme) if args.theme else None
     if theme:

@@ -15,13 +15,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import pkgutil
 import sys
 from collections.abc import Sequence
 from types import ModuleType
 
 from miniframe import __version__
-from miniframe.engine import CheckpointError, FileError, PresetExistsError, SpecError
 
 from .args import (
     EXIT_BAD_INPUT,
@@ -35,6 +33,8 @@ from .args import (
 
 def commands() -> list[ModuleType]:
     """The command modules of this package, in ``--help`` order."""
+    import pkgutil
+
     found = []
     for info in pkgutil.iter_modules(__path__):
         module = importlib.import_module(f"{__name__}.{info.name}")
@@ -59,7 +59,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
 
 def _bad_input() -> tuple[type[BaseException], ...]:
     """The errors that mean bad input (CSVError only once the engine's data module, which
-    imports torch, has been loaded by a command)."""
+    imports torch, has been loaded by a command). Imported here, not at the top: the
+    trainer's ``miniframe.cli.args`` runs this package's ``__init__`` before its first frame,
+    and the checkpoint module's hashing library is not needed there."""
+    from miniframe.engine import CheckpointError, FileError, PresetExistsError, SpecError
+
     errors: list[type[BaseException]] = [
         UsageError, SpecError, CheckpointError, FileError, PresetExistsError,
     ]  # fmt: skip
