@@ -37,10 +37,10 @@ BOUNDARY_POINTS = 400
 #: which takes the interpreter from training (once a second cost the vanilla preset ~2 %).
 BOUNDARY_EVERY_S = 2.0
 #: While epochs stream in, the UI hears of them (and the Training panel redraws) at most this
-#: often. Every screen update takes the interpreter from the training thread, and a panel
-#: updating four times a second reads as live (benchmarks/tui_bench.py measures what the app
-#: costs the training).
-PROGRESS_EVERY_S = 0.25
+#: often. Every screen update takes the interpreter from the training thread (at 4 a second the
+#: UI thread used 10-15 % more CPU than at 2, training vanilla), and a panel updating twice a
+#: second reads as live (benchmarks/tui_bench.py measures what the app costs the training).
+PROGRESS_EVERY_S = 0.5
 
 
 def load_engine() -> None:
