@@ -171,7 +171,7 @@ class TrainerRecorder:
                 target=self._write_loop, name="run-history", daemon=True
             )
             self._thread.start()
-        self._queue.put((kind, record, item))  # type: ignore[arg-type]
+        self._queue.put((kind, record, item))  # type: ignore[arg-type]  # only "flush" has no record
 
     def _write_loop(self) -> None:
         """The writer thread: open the store, then write what comes, a batch at a time."""

@@ -361,7 +361,7 @@ def rows_from_store(
     curves yet (:func:`curves_from_store` reads them, per run, when they are selected).
     Blocking (SQLite, and a CSV run's summary reads its header): call it off the UI thread.
     Raises ImportError when this miniframe has no run store."""
-    from miniframe.runs import compare  # type: ignore[import-not-found, unused-ignore]
+    from miniframe.runs import compare
 
     rows = []
     for record in store.runs(last=last):
