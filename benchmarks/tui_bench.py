@@ -75,12 +75,14 @@ Log = Callable[[str], object]
 @dataclass
 class Settings:
     epochs: int = 100
-    repeats: int = 3
+    #: Repeats and launches: one launch's first paint, or one run's epochs/s, moves by 20 %
+    #: and more with the shared host's speed, so each figure is a median over many.
+    repeats: int = 5
     presets: tuple[str, ...] = ("vanilla", "deep")
     latency_presets: tuple[str, ...] = ("quick", "vanilla", "deep")
-    presses: int = 60
+    presses: int = 30
     rss_epochs: int = 200
-    launches: int = 7
+    launches: int = 15
     size: tuple[int, int] = APP_SIZE
 
     @classmethod
@@ -675,9 +677,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "Textual app, training speed in the app, key latency while training, peak memory.",
     )
     parser.add_argument("--epochs", type=int, help="epochs per speed measurement (default 100)")
-    parser.add_argument("--repeats", type=int, help="interleaved repeats (default 3)")
-    parser.add_argument("--presses", type=int, help="key presses per preset (default 60)")
-    parser.add_argument("--launches", type=int, help="first-paint launches of each (default 7)")
+    parser.add_argument("--repeats", type=int, help="interleaved repeats (default 5)")
+    parser.add_argument("--presses", type=int, help="key presses per preset (default 30)")
+    parser.add_argument("--launches", type=int, help="first-paint launches of each (default 15)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.add_argument("--quick", action="store_true", help="tiny settings (a smoke run)")
     parser.add_argument(
