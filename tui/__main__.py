@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from miniframe import __version__
-from miniframe.cli.args import Parser, name, path
 
 if TYPE_CHECKING:
     from miniframe.engine.spec import RunSpec
@@ -23,6 +22,9 @@ THEME_ALIASES = {"textual-ansi": "ansi-dark", "ansi": "ansi-dark"}
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Imported here (it loads the engine's registry): main() turns the collector off first.
+    from miniframe.cli.args import Parser, name, path
+
     parser = Parser(
         prog="miniframe-tui",
         description="Terminal trainer for miniframe: build a network, train it, watch it learn.",

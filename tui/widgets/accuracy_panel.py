@@ -16,7 +16,6 @@ It posts no messages.
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +68,8 @@ def replica_metric(
     seed = seeds[worst] if worst < len(seeds) else worst
     if not finite:
         return ReplicaMetric(math.nan, math.nan, float(values[worst]), seed, 0)
+    import statistics  # seeds only: not loaded before the first frame
+
     std = statistics.stdev(finite) if len(finite) > 1 else 0.0
     return ReplicaMetric(statistics.fmean(finite), std, float(values[worst]), seed, len(finite))
 
