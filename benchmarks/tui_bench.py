@@ -23,7 +23,11 @@ only public Textual API is used.
    Headless and app runs alternate (the order flips every repeat); the figure is the median
    over the repeats of each repeat's app ÷ headless (the two runs of a repeat are next to
    each other in time, so they see the same host: its speed drifts by 20 % and more over
-   minutes), printed with each pair's ratio and the two medians.
+   minutes), printed with each pair's ratio and the two medians. Beside it, unjudged: the
+   training thread's CPU time over the wall time in each (``time.thread_time()`` at each
+   epoch), app ÷ headless: how much of the interpreter the app leaves to training. The
+   host's speed cancels in it (both clocks cover the same window), so it moves far less
+   between runs than epochs/s.
 3. **Key press → repaint while training.** The app (in a 120×40 pseudo-terminal) trains a
    long run of a preset; a thread standing in for the terminal driver's input thread posts
    ``down``/``up`` keys at random 40–90 ms gaps, one at a time. Latency = from just before
@@ -111,6 +115,15 @@ def _rate(stamps: Sequence[float]) -> float:
     if len(stamps) < 2 or stamps[-1] <= stamps[0]:
         return math.nan
     return (len(stamps) - 1) / (stamps[-1] - stamps[0])
+
+
+def _share(stamps: Sequence[float], cpu: Sequence[float]) -> float:
+    """The training thread's CPU time over the wall time, first to last epoch: how much of
+    the interpreter it had. Both clocks run over the same window, so the host's speed, which
+    moves epochs/s by 20 % and more between runs, cancels."""
+    if len(stamps) < 2 or stamps[-1] <= stamps[0]:
+        return math.nan
+    return (cpu[-1] - cpu[0]) / (stamps[-1] - stamps[0])
 
 
 def _percentile(values: Sequence[float], q: float) -> float:
@@ -313,40 +326,49 @@ def measure_first_paint(settings: Settings, config_dir: str, log: Log = print) -
 
 
 # ---- 2. training speed -----------------------------------------------------------------------
-def headless_rate(preset: str, epochs: int) -> float:
+def headless_rate(preset: str, epochs: int) -> tuple[float, float]:
+    """Epochs/s of ``Run(spec).fit`` in this process, and the training thread's share."""
     from miniframe.engine.train import Run
     from miniframe.tui.session import load_engine
 
     load_engine()
     run = Run(_spec(preset, epochs))
-    stamps = []
+    stamps, cpu = [], []
     for _ in run.fit(epochs):
         stamps.append(time.perf_counter())
-    return _rate(stamps)
+        cpu.append(time.thread_time())
+    return _rate(stamps), _share(stamps, cpu)
 
 
-def app_rate(preset: str, epochs: int, size: tuple[int, int], config_dir: str) -> float:
+def app_rate(
+    preset: str, epochs: int, size: tuple[int, int], config_dir: str
+) -> tuple[float, float]:
     """Epochs/s of ``epochs`` epochs trained inside the app (started with the ``t`` key),
-    the app drawing to a real pseudo-terminal."""
+    the app drawing to a real pseudo-terminal; and the training thread's share."""
     result = _run_child(["speed", preset, str(epochs)], size, config_dir, timeout=900)
-    return float(result["rate"])
+    return float(result["rate"]), float(result["share"])
 
 
 def measure_speed(settings: Settings, config_dir: str, log: Log = print) -> dict[str, Any]:
     out: dict[str, dict[str, Any]] = {}
     samples: dict[str, dict[str, list[float]]] = {
-        p: {"headless": [], "app": []} for p in settings.presets
+        p: {"headless": [], "app": [], "headless_share": [], "app_share": []}
+        for p in settings.presets
     }
     for rep in range(settings.repeats):
         for preset in settings.presets:
             order = ("headless", "app") if rep % 2 == 0 else ("app", "headless")
             for side in order:
                 if side == "headless":
-                    rate = headless_rate(preset, settings.epochs)
+                    rate, share = headless_rate(preset, settings.epochs)
                 else:
-                    rate = app_rate(preset, settings.epochs, settings.size, config_dir)
+                    rate, share = app_rate(preset, settings.epochs, settings.size, config_dir)
                 samples[preset][side].append(rate)
-                log(f"  speed {preset:8} {side:8} rep {rep + 1}: {rate:7.1f} epochs/s")
+                samples[preset][f"{side}_share"].append(share)
+                log(
+                    f"  speed {preset:8} {side:8} rep {rep + 1}: {rate:7.1f} epochs/s "
+                    f"(training thread {share:.1%} of the wall clock)"
+                )
     for preset, s in samples.items():
         headless, app = statistics.median(s["headless"]), statistics.median(s["app"])
         # Each repeat's app run against the headless run beside it in time: a shared host's
@@ -357,6 +379,8 @@ def measure_speed(settings: Settings, config_dir: str, log: Log = print) -> dict
             "app_epochs_per_s": app,
             "ratio": statistics.median(pairs) if pairs else math.nan,
             "ratio_of_medians": app / headless if headless > 0 else math.nan,
+            "app_share": statistics.median(s["app_share"]),
+            "headless_share": statistics.median(s["headless_share"]),
             "pair_ratios": pairs,
             "headless_samples": s["headless"],
             "app_samples": s["app"],
@@ -443,10 +467,15 @@ def _child_speed(preset: str, epochs: int) -> dict[str, Any]:
     from miniframe.tui.app import TrainerApp
 
     stamps: list[float] = []
+    cpu: list[float] = []
+
+    def observe(_: object) -> None:  # the training thread, as each epoch ends
+        stamps.append(time.perf_counter())
+        cpu.append(time.thread_time())
 
     async def scenario() -> None:
         app = TrainerApp(_spec(preset, epochs))
-        app.session.observers.append(lambda _: stamps.append(time.perf_counter()))
+        app.session.observers.append(observe)
         async with app.run_test(headless=False, size=None) as pilot:
             await _wait(lambda: app.ui_ready and app.engine_ready, 120, "torch", END_POLL_S)
             _post_key(app, "t")
@@ -458,7 +487,7 @@ def _child_speed(preset: str, epochs: int) -> dict[str, Any]:
             raise RuntimeError(f"expected {epochs} epochs, saw {len(stamps)}")
 
     asyncio.run(scenario())
-    return {"rate": _rate(stamps), "epochs": epochs}
+    return {"rate": _rate(stamps), "share": _share(stamps, cpu), "epochs": epochs}
 
 
 def _child_keys(preset: str, presses: int, seed: int = 0) -> dict[str, Any]:
@@ -598,6 +627,15 @@ def table_rows(results: Results) -> list[tuple[str, str, str, str]]:
                 f"medians {s['app_epochs_per_s']:.1f} / {s['headless_epochs_per_s']:.1f})",
                 f"≥ {TARGET_RATIO:.2f}",
                 "yes" if s["ratio"] >= TARGET_RATIO else "NO",
+            )
+        )
+        rows.append(
+            (
+                f"  training thread's share of the wall ({preset})",
+                f"{s['app_share'] / s['headless_share']:.2f} (app {s['app_share']:.1%}, "
+                f"headless {s['headless_share']:.1%}; medians)",
+                "",
+                "",
             )
         )
     for preset, r in results.latency.items():
