@@ -28,6 +28,18 @@ only public Textual API is used.
    epoch), app ÷ headless: how much of the interpreter the app leaves to training. The
    host's speed cancels in it (both clocks cover the same window), so it moves far less
    between runs than epochs/s.
+
+   **Interleaved** (``--only interleave``), the finer figure: one app process trains
+   1 + B×K epochs, and after its first epoch and every K epochs its training thread trains
+   K epochs of a headless run of the same spec (from the session's observer: the app does
+   not know), so app and headless blocks of ~2 s alternate on the same thread: the host's
+   drift, which moved single runs 0.6-1.6× against the run beside them, hits both sides.
+   The UI thread's CPU time during a headless block (the redraw of the app block before it,
+   and the idle app) is charged to the app: it moves from the headless side's wall time to
+   the app's (``raw`` leaves it where it fell). Printed beside it: the UI thread's share of
+   each side, and the training thread's CPU time per epoch, app ÷ headless (what the app
+   adds to the epoch itself: the layer stats, the views, and a slower core while the UI
+   runs beside it).
 3. **Key press → repaint while training.** The app (in a 120×40 pseudo-terminal) trains a
    long run of a preset; a thread standing in for the terminal driver's input thread posts
    ``down``/``up`` keys at random 40–90 ms gaps, one at a time. Latency = from just before
@@ -88,6 +100,9 @@ class Settings:
     rss_epochs: int = 200
     launches: int = 15
     size: tuple[int, int] = APP_SIZE
+    #: Interleaved speed: blocks of each side, and epochs per block (about 2 s each here).
+    blocks: int = 15
+    block_epochs: dict[str, int] = field(default_factory=lambda: {"vanilla": 40, "deep": 20})
 
     @classmethod
     def quick(cls) -> Settings:
@@ -98,6 +113,8 @@ class Settings:
             presses=6,
             rss_epochs=5,
             launches=1,
+            blocks=2,
+            block_epochs={"vanilla": 3, "deep": 3},
         )
 
 
@@ -107,6 +124,7 @@ class Results:
     latency: dict[str, dict[str, Any]] = field(default_factory=dict)
     rss: dict[str, Any] = field(default_factory=dict)
     first_paint: dict[str, Any] = field(default_factory=dict)
+    interleaved: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 # ---- helpers ---------------------------------------------------------------------------------
@@ -389,6 +407,66 @@ def measure_speed(settings: Settings, config_dir: str, log: Log = print) -> dict
     return out
 
 
+def interleaved_figures(app: Sequence[Sequence[float]], headless: Sequence[Sequence[float]]
+                        ) -> dict[str, Any]:  # fmt: skip
+    """App ÷ headless from alternating blocks (each ``[epochs, wall s, UI-thread CPU s,
+    training-thread CPU s]``).
+
+    The UI thread's CPU time during a headless block is the app's (it is the redraw of the
+    app block just before, or the idle app), and while the UI thread runs Python the training
+    thread cannot: so it moves from the headless block's wall time to the app's. Without the
+    move (``raw``) the app looks better than it is by that much."""
+    n = min(len(app), len(headless))
+    a, h = app[:n], headless[:n]
+    a_ep, h_ep = sum(x[0] for x in a), sum(x[0] for x in h)
+    a_wall, h_wall = sum(x[1] for x in a), sum(x[1] for x in h)
+    ui_a, ui_h = sum(x[2] for x in a), sum(x[2] for x in h)
+    if n == 0 or a_wall <= 0 or h_wall <= ui_h:
+        return {"ratio": math.nan, "raw": math.nan, "pairs": [], "blocks": n}
+    pairs = [
+        (x[0] / (x[1] + y[2])) / (y[0] / (y[1] - y[2]))
+        for x, y in zip(a, h, strict=True)
+        if y[1] > y[2] and x[1] > 0
+    ]
+    return {
+        "ratio": (a_ep / (a_wall + ui_h)) / (h_ep / (h_wall - ui_h)),
+        "raw": (a_ep / a_wall) / (h_ep / h_wall),
+        "pairs": pairs,
+        "blocks": n,
+        "app_epochs_per_s": a_ep / a_wall,
+        "headless_epochs_per_s": h_ep / h_wall,
+        "ui_share_app": ui_a / a_wall,
+        "ui_share_headless": ui_h / h_wall,
+        # The training thread's CPU per epoch, app ÷ headless: the same thread, minutes apart
+        # at most, so the work the app adds to each epoch (and the host's noise).
+        "cpu_per_epoch": (sum(x[3] for x in a) / a_ep) / (sum(x[3] for x in h) / h_ep),
+    }
+
+
+def measure_interleaved(settings: Settings, config_dir: str, log: Log = print
+                        ) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """App and headless training alternating in blocks inside one app process (see
+    :func:`_child_interleave`); one run per preset."""
+    out: dict[str, dict[str, Any]] = {}
+    for preset in settings.presets:
+        block = settings.block_epochs.get(preset, 20)
+        rec = _run_child(
+            ["interleave", preset, str(settings.blocks), str(block)],
+            settings.size, config_dir, timeout=900,
+        )  # fmt: skip
+        fig = interleaved_figures(rec["app"], rec["headless"])
+        fig["block_epochs"] = block
+        out[preset] = fig
+        log(
+            f"  interleaved {preset:8} {fig['blocks']} blocks of {block} epochs each side: "
+            f"app ÷ headless {fig['ratio']:.3f} (raw {fig['raw']:.3f}; UI thread "
+            f"{fig.get('ui_share_app', math.nan):.1%} of app blocks, "
+            f"{fig.get('ui_share_headless', math.nan):.1%} of headless blocks; training "
+            f"thread CPU per epoch app ÷ headless {fig.get('cpu_per_epoch', math.nan):.3f})"
+        )
+    return out
+
+
 # ---- 3. key press -> repaint -----------------------------------------------------------------
 def key_latency(
     preset: str, presses: int, size: tuple[int, int], config_dir: str
@@ -488,6 +566,59 @@ def _child_speed(preset: str, epochs: int) -> dict[str, Any]:
 
     asyncio.run(scenario())
     return {"rate": _rate(stamps), "share": _share(stamps, cpu), "epochs": epochs}
+
+
+def _child_interleave(preset: str, blocks: int, block: int) -> dict[str, Any]:
+    """The app trains ``1 + blocks × block`` epochs (started with ``t``); after its first
+    epoch and then after every ``block`` epochs, the training thread itself (in the session's
+    observer: the app neither knows nor draws it) trains ``block`` epochs of a second,
+    headless run of the same spec, then goes back to the app's. Both sides run on the same
+    thread, seconds apart, in the same process: the host's speed, which moves from minute to
+    minute, moves both. Each block records its epochs, wall time, the UI thread's CPU time
+    and the training thread's CPU time."""
+    from miniframe.engine.train import Run
+    from miniframe.tui.app import TrainerApp
+
+    epochs = 1 + blocks * block
+    ui_clock = time.pthread_getcpuclockid(threading.main_thread().ident or 0)
+    record: dict[str, list[tuple[float, float, float, float]]] = {"app": [], "headless": []}
+    state: dict[str, Any] = {"headless": None, "mark": None, "count": 0}
+
+    def clocks() -> tuple[float, float, float]:
+        return time.perf_counter(), time.clock_gettime(ui_clock), time.thread_time()
+
+    def observe(_: object) -> None:  # the training thread, as each of the app's epochs ends
+        now = clocks()
+        if state["headless"] is None:  # the app's first epoch: untimed, as the headless one
+            state["headless"] = Run(_spec(preset, epochs)).fit(epochs)
+            next(state["headless"])
+        elif state["count"] < block:
+            state["count"] += 1
+            if state["count"] < block:
+                return
+            mark = state["mark"]
+            record["app"].append((block, *(b - a for a, b in zip(mark, now, strict=True))))
+            start = clocks()
+            for _ in range(block):
+                next(state["headless"])
+            end = clocks()
+            record["headless"].append((block, *(b - a for a, b in zip(start, end, strict=True))))
+        state["count"] = 0
+        state["mark"] = clocks()
+
+    async def scenario() -> None:
+        app = TrainerApp(_spec(preset, epochs))
+        app.session.observers.append(observe)
+        async with app.run_test(headless=False, size=None) as pilot:
+            await _wait(lambda: app.ui_ready and app.engine_ready, 120, "torch", END_POLL_S)
+            _post_key(app, "t")
+            await _wait(
+                lambda: app.state.status == "finished", 900, "the run to finish", END_POLL_S
+            )
+            await pilot.pause()
+
+    asyncio.run(scenario())
+    return {"app": record["app"], "headless": record["headless"]}
 
 
 def _child_keys(preset: str, presses: int, seed: int = 0) -> dict[str, Any]:
@@ -595,6 +726,9 @@ def _child_rss_app(preset: str, epochs: int) -> dict[str, Any]:
 def child_main(args: Sequence[str]) -> int:
     """``--child MODE PRESET N [OUT]``: one measurement in this (fresh) process."""
     mode, preset, n = args[0], args[1], int(args[2])
+    if mode == "interleave":  # --child interleave PRESET BLOCKS BLOCK OUT
+        Path(args[4]).write_text(json.dumps(_child_interleave(preset, n, int(args[3]))))
+        return 0
     if mode == "rss":
         print(json.dumps(_child_rss_app(preset, n)))
         return 0
@@ -638,6 +772,28 @@ def table_rows(results: Results) -> list[tuple[str, str, str, str]]:
                 "",
             )
         )
+    for preset, r in results.interleaved.items():
+        pairs = r["pairs"]
+        spread = f"pairs {min(pairs):.2f}-{max(pairs):.2f}, " if pairs else ""
+        rows.append(
+            (
+                f"epochs/s in app ÷ headless, interleaved ({preset})",
+                f"{r['ratio']:.2f} ({r['blocks']} blocks of {r['block_epochs']} epochs each "
+                f"side; {spread}raw {r['raw']:.2f})",
+                f"≥ {TARGET_RATIO:.2f}",
+                "yes" if r["ratio"] >= TARGET_RATIO else "NO",
+            )
+        )
+        if "ui_share_app" in r:
+            rows.append(
+                (
+                    f"  UI thread's share; training CPU/epoch ({preset})",
+                    f"{r['ui_share_app']:.1%} of app blocks, {r['ui_share_headless']:.1%} of "
+                    f"headless; app ÷ headless CPU per epoch {r['cpu_per_epoch']:.3f}",
+                    "",
+                    "",
+                )
+            )
     for preset, r in results.latency.items():
         ok = r["p95_ms"] <= TARGET_P95_MS and not r["missed"]
         missed = f", {r['missed']} missed" if r["missed"] else ""
@@ -672,7 +828,7 @@ def format_table(rows: Sequence[tuple[str, str, str, str]]) -> str:
     return "\n".join(lines)
 
 
-PARTS = ("paint", "rss", "speed", "keys")
+PARTS = ("paint", "rss", "speed", "interleave", "keys")
 
 
 def run_all(
@@ -692,6 +848,9 @@ def run_all(
     if "speed" in parts:
         log("training speed:")
         results.speed = measure_speed(settings, config_dir, log)
+    if "interleave" in parts:
+        log("training speed, app and headless blocks alternating in one process:")
+        results.interleaved = measure_interleaved(settings, config_dir, log)
     if "keys" in parts:
         log("key press → repaint:")
         results.latency = measure_latency(settings, config_dir, log)
