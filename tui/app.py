@@ -903,10 +903,12 @@ class TrainerApp(InsightMixin, RunHistoryMixin, App[int]):
         from .export import write_metrics_csv
 
         path, records = _user_path(text), list(self.records)
+        seeds = len(getattr(records[-1], "seeds", ())) if records else 0
+        what = f"{len(records)} epochs" + (f" × {seeds} seeds" if seeds > 1 else "")
         self.jobs.start(
             f"writing {path}",
             lambda: write_metrics_csv(path, records),
-            lambda _: self.notify(f"Wrote {len(records)} epochs to {path}"),
+            lambda _: self.notify(f"Wrote {what} to {path}"),
             lambda e: self.notify(f"Could not write {path}: {e}", severity="error"),
         )
 

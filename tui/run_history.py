@@ -180,6 +180,7 @@ class RunHistoryMixin:
             if not is_replica_epoch(r):
                 continue
             bands.append_replica_epoch(r)
+            self.records.append(r)  # the CSV export's rows (one per epoch and seed)
             train_loss, test_loss, train_acc, test_acc = replica_lists(r)
             self.history.append(
                 r.epoch, *(_mean(v) for v in (train_loss, test_loss, train_acc, test_acc))

@@ -9,7 +9,7 @@ import pytest
 from tui_helpers import tiny_spec
 
 from miniframe.engine.spec import LayerSpec
-from miniframe.engine.train import EpochSummary
+from miniframe.engine.train import EpochSummary, Status
 from miniframe.tui.export import write_metrics_csv
 from miniframe.tui.history import MetricHistory
 from miniframe.tui.messages import BoundaryData
@@ -136,6 +136,30 @@ def test_metrics_csv_is_written_atomically(tmp_path) -> None:
     data = list(csv.DictReader(path.open()))
     assert [r["epoch"] for r in data] == ["1", "2", "3"] and data[0]["test_acc"] == "55.0"
     assert [p.name for p in tmp_path.iterdir()] == ["m.csv"]
+
+
+def test_metrics_csv_of_several_seeds_has_a_row_per_epoch_and_seed(tmp_path) -> None:
+    from miniframe.engine.replicas import ReplicaEpoch
+
+    epochs = [
+        ReplicaEpoch(1, 2, (0, 7), [0.5, 0.7], [60.0, 50.0], [0.6, 0.8], [55.0, -0.0],
+                     [False, False], 0.1, 2000.0),
+        ReplicaEpoch(2, 2, (0, 7), None, None, None, None, [False, False], 0.1, 2000.0,
+                     Status.STOPPED, "stopped during epoch 2"),
+    ]  # fmt: skip
+    path = tmp_path / "m.csv"
+    write_metrics_csv(path, epochs)
+    data = list(csv.DictReader(path.open()))
+    assert [(r["epoch"], r["seed"]) for r in data] == [
+        ("1", "0"),
+        ("1", "7"),
+        ("2", "0"),
+        ("2", "7"),
+    ]
+    assert data[1]["train_acc"] == "50.0" and data[1]["test_acc"] == "0.0"  # no -0.0
+    assert data[0]["test_loss"] == "0.6" and data[0]["diverged"] == "False"
+    assert data[2]["train_acc"] == "" and data[3]["status"] == "stopped"
+    assert "seeds" not in data[0] and data[3]["message"] == "stopped during epoch 2"
 
 
 def test_metrics_not_evaluated_are_none_everywhere(tmp_path) -> None:

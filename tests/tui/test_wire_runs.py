@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import csv
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 from tui_helpers import (
     commit_setting,
     notified,
@@ -23,6 +25,7 @@ from miniframe.tui.app import TrainerApp
 from miniframe.tui.widgets.accuracy_panel import AccuracyPanel
 from miniframe.tui.widgets.charts import BAND_MARKER, MetricChart, OverlayChart
 from miniframe.tui.widgets.confirm import ConfirmDialog
+from miniframe.tui.widgets.prompt import PromptDialog
 from miniframe.tui.widgets.runs_view import RunsView
 
 
@@ -166,6 +169,16 @@ def test_three_seeds_train_a_band_recorded_as_a_sweep(config_dir, history) -> No
             assert len(runs) == 3 and {r.seed for r in runs} == {0, 1, 2}
             assert len({r.sweep_id for r in runs}) == 1 and runs[0].sweep_id is not None
             assert all(r.status == "finished" and r.epochs == 5 for r in runs)
+            # x exports every seed's epochs (it wrote nothing with seeds > 1 before)
+            out = config_dir.parent / "seeds.csv"
+            await press(pilot, "x")
+            prompt = await wait_dialog(pilot, PromptDialog)
+            prompt.query_one("Input", Input).value = str(out)
+            await press(pilot, "enter")
+            await wait_for(pilot, lambda: notified(app, "Wrote 5 epochs × 3 seeds"))
+            rows = list(csv.DictReader(out.open()))
+            assert len(rows) == 15 and {r["seed"] for r in rows} == {"0", "1", "2"}
+            assert {r["epoch"] for r in rows} == {"1", "2", "3", "4", "5"}
             # back to one seed: an ordinary run, lines without a band
             commit_setting(app, "seeds", "1")
             await wait_for(pilot, lambda: app.seeds_setting() == 1)
