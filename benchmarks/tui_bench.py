@@ -877,6 +877,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, help="interleaved repeats (default 5)")
     parser.add_argument("--presses", type=int, help="key presses per preset (default 30)")
     parser.add_argument("--launches", type=int, help="first-paint launches of each (default 15)")
+    parser.add_argument("--blocks", type=int, help="interleaved blocks of each side (default 15)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.add_argument("--quick", action="store_true", help="tiny settings (a smoke run)")
     parser.add_argument(
@@ -898,6 +899,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.presses = max(1, args.presses)
     if args.launches is not None:
         settings.launches = max(1, args.launches)
+    if args.blocks is not None:
+        settings.blocks = max(1, args.blocks)
     print(f"miniframe-tui bench: python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
           f"load average {_load_average()}")  # fmt: skip
     t0 = time.perf_counter()
