@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -93,7 +94,7 @@ class InsightMixin:
                 panel.display = panel.id == shown
 
     def _snapshot(self: TrainerApp, run: Any) -> Message:
-        """Training thread, session lock held, at most every BOUNDARY_EVERY_S: the views' data."""
+        """Training thread, session lock held, at most every views_gap(): the views' data."""
         from .views import compute_views, wanted
 
         return compute_views(run, wanted(self.view), self._features, self._neuron_layer)
@@ -152,13 +153,18 @@ class InsightMixin:
         from .widgets.legend import ClassLegend
         from .widgets.neurons import NeuronsView
 
+        start, drawing = time.thread_time(), 0.0
         with contextlib.suppress(NoMatches):
             if event.map_data is not None:
                 self._map_generation += 1
                 data = event.map_data
                 disk = DISK if self.spec.data.name == "disk" and data.n_classes == 2 else None
                 self._boundary = None
-                self.query_one("#boundary", BoundaryView).show_map(data, disk)
+                boundary = self.query_one("#boundary", BoundaryView)
+                # What the last map cost to draw, and this handler: the session spaces the
+                # updates while training by it (session.views_gap).
+                drawing = boundary.take_render_cpu()
+                boundary.show_map(data, disk)
                 self.query_one("#legend", ClassLegend).show_classes(data.class_names)
             if event.neurons is not None:
                 n = event.neurons
@@ -170,6 +176,7 @@ class InsightMixin:
                 self.query_one("#confusion", ConfusionView).show_matrix(
                     c.counts, c.class_names, c.epoch
                 )
+        self.session.views_ui_cost = drawing + time.thread_time() - start
 
     @reported
     def on_preview_ready(self: TrainerApp, event: PreviewReady) -> None:

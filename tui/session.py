@@ -36,11 +36,25 @@ BOUNDARY_POINTS = 400
 #: this often: each costs a forward pass over the map's grid here and a redraw on the UI thread,
 #: which takes the interpreter from training (once a second cost the vanilla preset ~2 %).
 BOUNDARY_EVERY_S = 2.0
+#: ... and within this share of the time: an update that costs more (a deep network's forward
+#: passes and map, on a slow host: 40 ms and more, 2 % of the time at one per 2 s) comes less
+#: often, but at least every ``VIEWS_MAX_GAP_S``, so the map is never far behind the epochs.
+VIEWS_SHARE = 0.01
+VIEWS_MAX_GAP_S = 5.0
 #: While epochs stream in, the UI hears of them (and the Training panel redraws) at most this
 #: often. Every screen update takes the interpreter from the training thread (at 4 a second the
 #: UI thread used 10-15 % more CPU than at 2, training vanilla), and a panel updating twice a
 #: second reads as live (benchmarks/tui_bench.py measures what the app costs the training).
 PROGRESS_EVERY_S = 0.5
+
+
+def views_gap(cost_s: float) -> float:
+    """Seconds between view updates while training, for updates costing ``cost_s`` CPU
+    seconds (computing them here and drawing them on the UI thread): ``cost_s`` is at most
+    :data:`VIEWS_SHARE` of the time, within [:data:`BOUNDARY_EVERY_S`, :data:`VIEWS_MAX_GAP_S`]."""
+    if not math.isfinite(cost_s) or cost_s < 0:
+        return BOUNDARY_EVERY_S
+    return min(VIEWS_MAX_GAP_S, max(BOUNDARY_EVERY_S, cost_s / VIEWS_SHARE))
 
 
 def load_engine() -> None:
@@ -82,9 +96,12 @@ class TrainingSession:
         self._saved = threading.Condition(self._busy_lock)
         #: Build runs that record each Linear layer's health per epoch (the health panel).
         self.layer_stats = False
-        #: Called in the training thread (lock held) for the views' data, at most once a
-        #: second; None: the two-class boundary grid (:meth:`boundary`).
+        #: Called in the training thread (lock held) for the views' data, at most every
+        #: :func:`views_gap`; None: the two-class boundary grid (:meth:`boundary`).
         self.snapshot: Callable[[Run], Message] | None = None
+        #: CPU seconds the UI thread took to show the last views (the app measures it):
+        #: with the snapshot's own time, what spaces the updates while training.
+        self.views_ui_cost = 0.0
 
     # ---- feed ---------------------------------------------------------------------------
     def drain(self) -> list[EpochSummary]:
@@ -249,6 +266,7 @@ class TrainingSession:
         elif remaining <= 0:
             return "finished", f"already trained {run.epoch} epochs"
         last_boundary = time.monotonic()
+        gap = BOUNDARY_EVERY_S
         was_paused = False
         for _ in range(remaining):
             # Between epochs: honour pause (and single steps while paused).
@@ -273,10 +291,12 @@ class TrainingSession:
                     self._push(summary, post)
                 now = time.monotonic()
                 done = summary.status != "running" or run.epoch >= target
-                if done or now - last_boundary >= BOUNDARY_EVERY_S:
+                if done or now - last_boundary >= gap:
                     last_boundary = now
                     if summary.status != "diverged":
+                        start = time.thread_time()
                         post(self._views(run))
+                        gap = views_gap(time.thread_time() - start + self.views_ui_cost)
             if summary.status == "diverged":
                 return "diverged", summary.message
             if summary.status == "stopped":

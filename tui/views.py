@@ -8,7 +8,8 @@ sits beside them.
 
 The map, the neurons and the confusion matrix need forward passes: :func:`compute_views`
 runs in a worker thread under the session's lock (from the training loop at most every
-two seconds, :data:`~.session.BOUNDARY_EVERY_S`, or from the app's views worker when the user
+two seconds, :data:`~.session.BOUNDARY_EVERY_S`, and within 1 % of the time,
+:func:`~.session.views_gap`; or from the app's views worker when the user
 asks for something new) and posts :class:`ViewsReady` with plain data. Before any model,
 :func:`compute_preview` previews the data (:class:`PreviewReady`). The layer health is no
 computation of the app's: the engine records it in every epoch's summary

@@ -276,3 +276,80 @@ def test_thin_keeps_few_points_but_every_spike_and_both_ends() -> None:
     hx, hy = thin(xs, ys, 60, "max")
     assert -1.0 in ly and 50.0 not in ly and 50.0 in hy and -1.0 not in hy
     assert len(lx) <= 60 + 2 and len(hx) <= 60 + 2
+
+
+def test_views_come_within_their_share_of_the_time() -> None:
+    from miniframe.tui import session
+
+    assert session.views_gap(0.0) == session.BOUNDARY_EVERY_S  # cheap: every 2 s
+    assert session.views_gap(0.03) == 0.03 / session.VIEWS_SHARE  # 30 ms: every 3 s
+    assert session.views_gap(10.0) == session.VIEWS_MAX_GAP_S  # never staler than 5 s
+    assert session.views_gap(math.nan) == session.BOUNDARY_EVERY_S
+
+
+def test_the_training_loop_spaces_the_views_by_what_they_cost(monkeypatch: Any) -> None:
+    """The gap between view updates comes from their cost (the snapshot's time plus what the
+    UI reported): costly views come only at the start and the end, free ones every epoch."""
+    import threading
+
+    from tui_helpers import tiny_spec
+
+    from miniframe.tui import session as session_module
+    from miniframe.tui.messages import BoundaryReady
+    from miniframe.tui.session import TrainingSession, load_engine
+
+    load_engine()
+    monkeypatch.setattr(session_module, "BOUNDARY_EVERY_S", 0.0)
+    monkeypatch.setattr(session_module, "VIEWS_MAX_GAP_S", 1e9)
+
+    def views_posted(ui_cost: float, share: float = session_module.VIEWS_SHARE) -> int:
+        monkeypatch.setattr(session_module, "VIEWS_SHARE", share)
+        s = TrainingSession()
+        s.views_ui_cost = ui_cost
+        posted: list[object] = []
+        spec = tiny_spec(epochs=6)
+        s.train(spec, 6, threading.Event().is_set, posted.append)
+        return sum(isinstance(m, BoundaryReady) for m in posted)
+
+    assert views_posted(0.0, share=1e12) == 1 + 6  # before the first epoch, then after each
+    assert views_posted(1e6) == 1 + 2  # before, after the first (its cost known), the last
+
+
+class MapHost(App[None]):
+    def compose(self) -> ComposeResult:
+        from miniframe.tui.widgets.boundary import BoundaryView
+
+        yield BoundaryView(id="boundary")
+
+
+def test_the_map_reports_what_drawing_it_cost_once() -> None:
+    from miniframe.tui.widgets.boundary import BoundaryView
+
+    async def scenario() -> None:
+        app = MapHost()
+        async with app.run_test(size=(60, 30)) as pilot:
+            view = app.query_one(BoundaryView)
+            view.take_render_cpu()
+            view.show_map(MapData(grid=24, probs=_grid(24, 3), points=[], epoch=1, n_classes=3))
+            spent: list[float] = []
+            await wait_for(pilot, lambda: spent.append(view.take_render_cpu()) or spent[-1] > 0)
+            assert view.take_render_cpu() == 0.0  # taken: the next map starts from nothing
+
+    run(scenario())
+
+
+def test_the_app_tells_the_session_what_showing_the_views_cost(config_dir: Any) -> None:
+    from tui_helpers import press, tiny_spec, wait_ready
+
+    from miniframe.tui.app import TrainerApp
+
+    async def scenario() -> None:
+        app = TrainerApp(tiny_spec(epochs=3))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_ready(pilot, engine=True)
+            assert app.session.views_ui_cost == 0.0
+            await press(pilot, "t")
+            await wait_for(pilot, lambda: app.state.status == "finished")
+            await wait_for(pilot, lambda: app.session.views_ui_cost > 0)
+
+    run(scenario())

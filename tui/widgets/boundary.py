@@ -33,6 +33,7 @@ Colours follow the app's theme (:func:`..palette.palette_for`), re-checked when 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -43,6 +44,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Span, Text
 from textual.binding import Binding, BindingType
+from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
@@ -528,6 +530,20 @@ class BoundaryView(Widget):
         self._lines: list[Text] | None = None
         self._strips: dict[int, Strip] = {}
         self._drawn: tuple[int, int, bool] = (0, 0, False)
+        self._render_cpu = 0.0  # CPU seconds spent drawing since take_render_cpu
+
+    def take_render_cpu(self) -> float:
+        """CPU seconds spent drawing the map since the last call (what a map costs the UI
+        thread, which the session weighs when spacing the updates while training)."""
+        spent, self._render_cpu = self._render_cpu, 0.0
+        return spent
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        start = time.thread_time()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._render_cpu += time.thread_time() - start
 
     def on_mount(self) -> None:
         self.watch(self.app, "theme", self._theme_changed, init=False)
