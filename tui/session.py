@@ -42,10 +42,12 @@ BOUNDARY_EVERY_S = 2.0
 VIEWS_SHARE = 0.01
 VIEWS_MAX_GAP_S = 5.0
 #: While epochs stream in, the UI hears of them (and the Training panel redraws) at most this
-#: often. Every screen update takes the interpreter from the training thread (at 4 a second the
-#: UI thread used 10-15 % more CPU than at 2, training vanilla), and a panel updating twice a
-#: second reads as live (benchmarks/tui_bench.py measures what the app costs the training).
-PROGRESS_EVERY_S = 0.5
+#: often. Every screen update takes the interpreter from the training thread, and slows the
+#: training thread beyond the time it takes (benchmarks/tui_bench.py, interleaved: at 2 a second
+#: the UI thread had 4.4-4.7 % of the wall and training's CPU per epoch rose 4-13 %; at 1 a
+#: second 3.6-4.2 % and 2-7 %, in-app speed ÷ headless 0.83-0.91 → 0.88-0.93). A panel that
+#: moves every second still reads as live; the last epoch is always shown at once.
+PROGRESS_EVERY_S = 1.0
 
 
 def views_gap(cost_s: float) -> float:
