@@ -101,7 +101,7 @@ class Settings:
     launches: int = 15
     size: tuple[int, int] = APP_SIZE
     #: Interleaved speed: blocks of each side, and epochs per block (about 2 s each here).
-    blocks: int = 15
+    blocks: int = 30
     block_epochs: dict[str, int] = field(default_factory=lambda: {"vanilla": 40, "deep": 20})
 
     @classmethod
@@ -877,7 +877,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, help="interleaved repeats (default 5)")
     parser.add_argument("--presses", type=int, help="key presses per preset (default 30)")
     parser.add_argument("--launches", type=int, help="first-paint launches of each (default 15)")
-    parser.add_argument("--blocks", type=int, help="interleaved blocks of each side (default 15)")
+    parser.add_argument("--blocks", type=int, help="interleaved blocks of each side (default 30)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.add_argument("--quick", action="store_true", help="tiny settings (a smoke run)")
     parser.add_argument(
