@@ -9,6 +9,7 @@ worker oversubscribes the CPUs and slows training tests tens of times. Set befor
 import atexit
 import os
 import shutil
+import signal
 import sys
 import tempfile
 
@@ -17,6 +18,13 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 if "torch" in sys.modules:  # loaded early by a plugin: the variables came too late
     sys.modules["torch"].set_num_threads(1)
+
+# A suite started in the background by a shell without job control (`make test &` in a
+# script) inherits SIGINT ignored, and so would every process it starts: the Ctrl-C tests'
+# subprocesses would never see their SIGINT. Give the test process Python's usual handler, so
+# that its subprocesses start with SIGINT at its default, as from a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # The user's own presets must not change what the tests see (a user "quick" would shadow the
 # built-in one): every test run starts with an empty user config folder. Tests that need one
