@@ -542,7 +542,6 @@ def _post_key(app: Any, key: str) -> None:
 
 
 def _child_speed(preset: str, epochs: int) -> dict[str, Any]:
-    from miniframe.tui.app import TrainerApp
 
     stamps: list[float] = []
     cpu: list[float] = []
@@ -550,6 +549,18 @@ def _child_speed(preset: str, epochs: int) -> dict[str, Any]:
     def observe(_: object) -> None:  # the training thread, as each epoch ends
         stamps.append(time.perf_counter())
         cpu.append(time.thread_time())
+
+    _train_in_app(preset, epochs, observe)
+    if len(stamps) != epochs:
+        raise RuntimeError(f"expected {epochs} epochs, saw {len(stamps)}")
+    return {"rate": _rate(stamps), "share": _share(stamps, cpu), "epochs": epochs}
+
+
+def _train_in_app(preset: str, epochs: int, observe: Callable[[Any], object]) -> None:
+    """The app, drawing to this process's terminal, trains ``epochs`` epochs of ``preset``
+    (started with its ``t`` key, once torch has loaded); ``observe`` gets each epoch's
+    summary in the training thread."""
+    from miniframe.tui.app import TrainerApp
 
     async def scenario() -> None:
         app = TrainerApp(_spec(preset, epochs))
@@ -561,11 +572,8 @@ def _child_speed(preset: str, epochs: int) -> dict[str, Any]:
                 lambda: app.state.status == "finished", 900, "the run to finish", END_POLL_S
             )
             await pilot.pause()
-        if len(stamps) != epochs:
-            raise RuntimeError(f"expected {epochs} epochs, saw {len(stamps)}")
 
     asyncio.run(scenario())
-    return {"rate": _rate(stamps), "share": _share(stamps, cpu), "epochs": epochs}
 
 
 def _child_interleave(preset: str, blocks: int, block: int) -> dict[str, Any]:
@@ -577,7 +585,6 @@ def _child_interleave(preset: str, blocks: int, block: int) -> dict[str, Any]:
     minute, moves both. Each block records its epochs, wall time, the UI thread's CPU time
     and the training thread's CPU time."""
     from miniframe.engine.train import Run
-    from miniframe.tui.app import TrainerApp
 
     epochs = 1 + blocks * block
     ui_clock = time.pthread_getcpuclockid(threading.main_thread().ident or 0)
@@ -606,18 +613,7 @@ def _child_interleave(preset: str, blocks: int, block: int) -> dict[str, Any]:
         state["count"] = 0
         state["mark"] = clocks()
 
-    async def scenario() -> None:
-        app = TrainerApp(_spec(preset, epochs))
-        app.session.observers.append(observe)
-        async with app.run_test(headless=False, size=None) as pilot:
-            await _wait(lambda: app.ui_ready and app.engine_ready, 120, "torch", END_POLL_S)
-            _post_key(app, "t")
-            await _wait(
-                lambda: app.state.status == "finished", 900, "the run to finish", END_POLL_S
-            )
-            await pilot.pause()
-
-    asyncio.run(scenario())
+    _train_in_app(preset, epochs, observe)
     return {"app": record["app"], "headless": record["headless"]}
 
 

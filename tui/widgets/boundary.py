@@ -33,7 +33,6 @@ Colours follow the app's theme (:func:`..palette.palette_for`), re-checked when 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -44,10 +43,8 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Span, Text
 from textual.binding import Binding, BindingType
-from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
-from textual.widget import Widget
 
 from ..messages import BoundaryData
 from ..palette import (
@@ -58,6 +55,7 @@ from ..palette import (
     class_colours,
     palette_for,
 )
+from .render_cost import RenderTimed
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -494,7 +492,7 @@ def render_boundary(
 
 
 # ---- the widget -------------------------------------------------------------------------------
-class BoundaryView(Widget):
+class BoundaryView(RenderTimed):
     """Shows the latest map (or data preview); re-renders only when new data arrives."""
 
     DEFAULT_CSS = """
@@ -530,20 +528,6 @@ class BoundaryView(Widget):
         self._lines: list[Text] | None = None
         self._strips: dict[int, Strip] = {}
         self._drawn: tuple[int, int, bool] = (0, 0, False)
-        self._render_cpu = 0.0  # CPU seconds spent drawing since take_render_cpu
-
-    def take_render_cpu(self) -> float:
-        """CPU seconds spent drawing the map since the last call (what a map costs the UI
-        thread, which the session weighs when spacing the updates while training)."""
-        spent, self._render_cpu = self._render_cpu, 0.0
-        return spent
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        start = time.thread_time()
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._render_cpu += time.thread_time() - start
 
     def on_mount(self) -> None:
         self.watch(self.app, "theme", self._theme_changed, init=False)

@@ -45,13 +45,13 @@ from typing import Any, Literal
 from rich.ansi import AnsiDecoder
 from rich.segment import Segment
 from rich.style import Style
-from textual.geometry import Region
 from textual.markup import escape
 from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
 from ..history import MetricHistory
 from ..palette import CHART_SERIES, CHART_TEST, CHART_TRAIN
+from .render_cost import RenderTimed
 
 REDRAW_INTERVAL = 0.1
 RENDER_SHARE = 0.005
@@ -200,7 +200,7 @@ FOLLOW_UP_S = 0.3
 _NEXT = object()  # a replot is queued right after the current handler
 
 
-class _Throttled(PlotextPlot):
+class _Throttled(RenderTimed, PlotextPlot):
     """A plot replotted by :meth:`redraw`. A live one also replots when the data it
     :meth:`follows <_follow>` change: at most every ``REDRAW_INTERVAL`` and within
     ``RENDER_SHARE`` of the CPU, by a one-shot timer set when a change comes."""
@@ -267,13 +267,6 @@ class _Throttled(PlotextPlot):
         self._due = None
         if self._version() != self._drawn_version:
             self.redraw()
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        start = time.thread_time()
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._render_cpu += time.thread_time() - start
 
     def render_line(self, y: int) -> Strip:
         """Line ``y`` of the plot. plotext draws the whole canvas as text with colour escape
