@@ -210,7 +210,6 @@ class _Throttled(RenderTimed, PlotextPlot):
         self.live = live
         self._drawn_version = -1
         self._drawn_at = 0.0
-        self._render_cpu = 0.0  # CPU seconds spent rendering since the last redraw
         self._min_gap = REDRAW_INTERVAL
         self._followed: MetricHistory | None = None
         self._due: Any = None  # the replot a change asked for: a timer, or _NEXT
@@ -296,11 +295,10 @@ class _Throttled(RenderTimed, PlotextPlot):
         self._drawn_version = self._version()
         self._plotted += 1
         self._replot()
-        self._render_cpu += time.thread_time() - start
-        # Budget: the last replot and render together (capped: one slow render, a GC pause,
-        # must not freeze the chart).
-        self._min_gap = min(MAX_GAP, max(REDRAW_INTERVAL, self._render_cpu / RENDER_SHARE))
-        self._render_cpu = 0.0
+        # Budget: the last render and this replot together (capped: one slow render, a GC
+        # pause, must not freeze the chart).
+        spent = self.take_render_cpu() + time.thread_time() - start
+        self._min_gap = min(MAX_GAP, max(REDRAW_INTERVAL, spent / RENDER_SHARE))
         self._drawn_at = time.monotonic()
 
     def _replot(self) -> None:
