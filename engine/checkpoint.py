@@ -35,10 +35,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .files import FileError, read_bytes_limited, write_atomic_bytes
+from .errors import FileError, SpecError
+from .files import read_bytes_limited, write_atomic_bytes
 from .registry import DATASETS, LAYERS, LIMITS
 from .shape import DataShape, InputTransform
-from .spec import RunSpec, SpecError
+from .spec import RunSpec
 
 if TYPE_CHECKING:
     from torch import Tensor

@@ -18,9 +18,10 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from .files import FileError, read_bytes_limited
+from .errors import CSVError, FileError
+from .files import read_bytes_limited
 from .registry import DATASETS, LIMITS, N_CLASSES
-from .table import CSVData, CSVError, quote
+from .table import CSVData, quote
 
 __all__ = [
     "CSVError", "Dataset", "centre_inputs", "csv_datasets", "load_csv", "make_dataset",

@@ -32,12 +32,10 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from .errors import FileError as FileError  # callers import it from here too
+
 STALE_SECONDS = 24 * 3600
 _TEMP_RE = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")  # mkstemp's names: .NAME.XXXXXXXX.tmp
-
-
-class FileError(ValueError):
-    """A path that cannot be read or written as asked; the message names it and says why."""
 
 
 def _kind(mode: int) -> str:

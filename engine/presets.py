@@ -17,9 +17,10 @@ from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 
+from .errors import SpecError
 from .files import write_atomic_text
 from .registry import LIMITS
-from .spec import RunSpec, SpecError
+from .spec import RunSpec
 
 CONFIG_ENV = "MINIFRAME_CONFIG_DIR"
 _PACKAGE = "miniframe.presets"

@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .files import FileError, read_bytes_limited, write_atomic_text
+from .errors import CSVError, FileError
+from .errors import SpecError as SpecError  # callers import it from here too
+from .files import read_bytes_limited, write_atomic_text
 from .registry import (
     CLASSES_UNITS,
     DATASETS,
@@ -45,10 +47,6 @@ from .shape import DataShape, data_shape
 
 MAX_PATH_CHARS = 4096  # a data path in a spec
 MAX_NAME_CHARS = 1000  # a label column's name
-
-
-class SpecError(ValueError):
-    """A run spec (or preset file) that cannot describe a run; the message says why."""
 
 
 def _layer_default(kind: str, param: str) -> float:
@@ -522,8 +520,6 @@ def _optional(path: str) -> bool:
 
 
 def _names_a_file(e: SpecError) -> bool:
-    from .table import CSVError
-
     return isinstance(e, CSVError)
 
 

@@ -42,10 +42,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .files import FileError, read_bytes_limited
+from .errors import CSVError as CSVError  # callers import it from here too
+from .errors import FileError
+from .files import read_bytes_limited
 from .registry import LIMITS
 from .shape import DataShape
-from .spec import SpecError
 
 if TYPE_CHECKING:
     from .spec import DataSpec, RunSpec
@@ -55,12 +56,6 @@ SNIFF_LINES = 20  # lines the delimiter is chosen from
 QUOTE_CHARS = 80  # an error quotes at most this many characters of the file
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _CACHE_SIZE = 2  # tables kept (a training and a test file)
-
-
-class CSVError(SpecError):
-    """A data file that cannot be read as asked; the message names the file, and the line and
-    column when there is one. A :class:`~.spec.SpecError`: a spec whose data are bad is a bad
-    spec, and everything that reports spec errors reports these."""
 
 
 def quote(text: str, limit: int = QUOTE_CHARS) -> str:
