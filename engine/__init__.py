@@ -2,10 +2,11 @@
 
 No autograd, no torch.nn, no torch.optim: every backward pass is derived by hand with the chain
 rule and sits beside its forward pass. Read in this order: module.py (the contract and
-Sequential), layers.py, losses.py, optim.py, data.py, train.py; then registry.py (every kind and
-limit), spec.py (the run spec), shape.py (the data's shape, the input transform), table.py (CSV
-files), build.py (spec → engine objects), analysis.py and layer_stats.py (looking inside a
-model), presets.py, checkpoint.py and files.py.
+Sequential), layers.py, losses.py, optim.py, data.py, train.py and results.py (what training
+says: statuses, epoch summaries, the spread over seeds); then registry.py (every kind and
+limit), errors.py, spec.py (the run spec), shape.py (the data's shape, the input transform),
+table.py (CSV files), build.py (spec → engine objects), analysis.py and layer_stats.py
+(looking inside a model), presets.py, checkpoint.py and files.py.
 
 Import what you need from here: ``from miniframe.engine import RunSpec, Run``.
 """
@@ -15,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 # Names resolve lazily (PEP 562): `from miniframe.engine import RunSpec, LAYERS, load_preset`
 # imports no torch, so the terminal trainer reads specs and presets while torch loads in the
-# background. The torch-free modules are registry, spec, shape, table, presets, files and
-# checkpoint's inspect_checkpoint.
+# background. The torch-free modules are errors, registry, results, spec, shape, table,
+# presets, files and checkpoint's inspect_checkpoint.
 _EXPORTS = {
     "analysis": ["DataPreview", "FeatureSummary", "InputPlane", "activations",
                  "class_probabilities", "confusion_matrix", "plane_inputs", "preview_data"],
@@ -26,9 +27,8 @@ _EXPORTS = {
                    "inspect_checkpoint", "load_checkpoint", "read_checkpoint", "save_checkpoint"],
     "data": ["Dataset", "centre_inputs", "csv_datasets", "load_csv", "make_dataset",
              "table_dataset"],
-    "files": ["FileError", "check_writable", "read_bytes_limited", "write_atomic_bytes",
-              "write_atomic_text"],
-    "layer_stats": ["LayerStats"],
+    "errors": ["CSVError", "FileError", "SpecError"],
+    "files": ["check_writable", "read_bytes_limited", "write_atomic_bytes", "write_atomic_text"],
     "layers": ["Dropout", "LeakyReLU", "Linear", "ReLU", "Sigmoid", "Softmax", "Tanh",
                "init_parameters"],
     "losses": ["CrossEntropyLoss", "Loss", "MSELoss"],
@@ -41,11 +41,13 @@ _EXPORTS = {
                  "LOSSES", "N_CLASSES", "N_INPUTS", "OPTIONS", "SETTINGS", "SOLVERS", "LayerKind",
                  "Limits", "ParamSpec", "layer_kind"],
     "replicas": ["ReplicaTrainer", "replica_support"],
+    "results": ["HIGHER_IS_BETTER", "METRICS", "Band", "EpochSummary", "LayerStats",
+                "ReplicaEpoch", "Status", "spread"],
     "shape": ["DataShape", "InputTransform", "data_shape"],
-    "spec": ["DataSpec", "LayerSpec", "RunSpec", "SolverSpec", "SpecError", "StopSpec"],
-    "table": ["CSVError", "Table", "clear_cache", "csv_split", "label_column_chooser",
-              "read_for_model", "read_table"],
-    "train": ["EpochSummary", "Run", "Status", "Trainer", "train_spec"],
+    "spec": ["DataSpec", "LayerSpec", "RunSpec", "SolverSpec", "StopSpec"],
+    "table": ["Table", "clear_cache", "csv_split", "label_column_chooser", "read_for_model",
+              "read_table"],
+    "train": ["Run", "Trainer", "train_spec"],
 }  # fmt: skip
 _WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
 
@@ -80,12 +82,13 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps the two in 
     from .data import load_csv as load_csv
     from .data import make_dataset as make_dataset
     from .data import table_dataset as table_dataset
-    from .files import FileError as FileError
+    from .errors import CSVError as CSVError
+    from .errors import FileError as FileError
+    from .errors import SpecError as SpecError
     from .files import check_writable as check_writable
     from .files import read_bytes_limited as read_bytes_limited
     from .files import write_atomic_bytes as write_atomic_bytes
     from .files import write_atomic_text as write_atomic_text
-    from .layer_stats import LayerStats as LayerStats
     from .layers import Dropout as Dropout
     from .layers import LeakyReLU as LeakyReLU
     from .layers import Linear as Linear
@@ -135,6 +138,14 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps the two in 
     from .registry import layer_kind as layer_kind
     from .replicas import ReplicaTrainer as ReplicaTrainer
     from .replicas import replica_support as replica_support
+    from .results import HIGHER_IS_BETTER as HIGHER_IS_BETTER
+    from .results import METRICS as METRICS
+    from .results import Band as Band
+    from .results import EpochSummary as EpochSummary
+    from .results import LayerStats as LayerStats
+    from .results import ReplicaEpoch as ReplicaEpoch
+    from .results import Status as Status
+    from .results import spread as spread
     from .shape import DataShape as DataShape
     from .shape import InputTransform as InputTransform
     from .shape import data_shape as data_shape
@@ -142,18 +153,14 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps the two in 
     from .spec import LayerSpec as LayerSpec
     from .spec import RunSpec as RunSpec
     from .spec import SolverSpec as SolverSpec
-    from .spec import SpecError as SpecError
     from .spec import StopSpec as StopSpec
-    from .table import CSVError as CSVError
     from .table import Table as Table
     from .table import clear_cache as clear_cache
     from .table import csv_split as csv_split
     from .table import label_column_chooser as label_column_chooser
     from .table import read_for_model as read_for_model
     from .table import read_table as read_table
-    from .train import EpochSummary as EpochSummary
     from .train import Run as Run
-    from .train import Status as Status
     from .train import Trainer as Trainer
     from .train import train_spec as train_spec
 

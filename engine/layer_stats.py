@@ -25,36 +25,13 @@ layer_stats=True)``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
 
 import torch
 from torch import Tensor
 
 from .layers import Linear, ReLU
 from .module import Sequential
-
-
-@dataclass(frozen=True)
-class LayerStats:
-    """One Linear layer's health after an epoch (see the module's docstring for each number).
-    ``layer`` is its position in the stack (0-based), ``title`` its shape (``Linear 2 → 25``)."""
-
-    layer: int
-    title: str
-    weight_norm: float
-    grad_norm: float
-    update_ratio: float
-    dead_fraction: float | None
-
-    def to_json_dict(self) -> dict[str, int | float | str | None]:
-        """Strict-JSON values: a NaN or infinite number (a diverged run's) becomes None."""
-        out: dict[str, int | float | str | None] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, float):
-                value = value + 0.0 if math.isfinite(value) else None
-            out[f.name] = value
-        return out
+from .results import LayerStats as LayerStats  # the type lives with the results; re-exported
 
 
 class DeadUnitWatch:

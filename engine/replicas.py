@@ -26,11 +26,8 @@ min, max, worst seed) for charts.
 from __future__ import annotations
 
 import math
-import statistics
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
 
 import torch
 from torch import Tensor
@@ -41,11 +38,12 @@ from .data import centre_inputs
 from .layers import Linear
 from .module import Module, Sequential
 from .registry import LAYERS, LIMITS
+from .results import METRICS, Status
+from .results import Band as Band  # re-exported: the replica epoch's types lived here
+from .results import ReplicaEpoch as ReplicaEpoch
 from .spec import RunSpec
 from .train import (
-    EpochSummary,
     Shuffle,
-    Status,
     StopCheck,
     chunk_rows,
     evaluate_batches,
@@ -135,134 +133,6 @@ class ReplicaLinear(Linear):
 def _aligned(x: Tensor) -> Tensor:
     """``x`` itself if it starts on a 64-byte boundary, else a fresh (aligned) copy."""
     return x if x.data_ptr() % 64 == 0 else x.clone()
-
-
-#: Metrics where a higher value is better (the worst seed has the lowest); for the others, the
-#: losses, the worst seed has the highest.
-HIGHER_IS_BETTER = frozenset({"train_acc", "test_acc"})
-METRICS = ("train_loss", "train_acc", "test_loss", "test_acc")
-
-
-@dataclass(frozen=True)
-class Band:
-    """One metric over the replicas: what a chart draws as a mean line in a min–max band.
-
-    ``mean`` and ``std`` (the sample standard deviation, 0 for one value) are over the finite
-    values only (a diverged replica's loss is NaN or inf); ``worst_seed`` is the seed with the
-    worst value, a diverged one first; ``count`` how many values were finite.
-    """
-
-    mean: float
-    std: float
-    min: float
-    max: float
-    worst_seed: int
-    count: int
-
-
-@dataclass(frozen=True)
-class ReplicaEpoch:
-    """One epoch of every replica, in seed order: per-replica losses and accuracies (in %).
-
-    What :class:`~miniframe.engine.EpochSummary` is to a lone run: ``status`` is RUNNING while
-    epochs remain, then FINISHED, STOPPED (a stop: this epoch was not evaluated and its metrics
-    are None) or DIVERGED (every replica diverged). A replica that diverged keeps the numbers of
-    the epoch it diverged in, as its lone run stops there; ``diverged`` says which.
-    ``seconds`` is the wall time of the epoch's training pass and ``samples_per_s`` the rows
-    trained per second over all replicas.
-    """
-
-    epoch: int
-    epochs: int
-    seeds: tuple[int, ...]
-    train_loss: list[float] | None
-    train_acc: list[float] | None
-    test_loss: list[float] | None
-    test_acc: list[float] | None
-    diverged: list[bool]
-    seconds: float = 0.0
-    samples_per_s: float = 0.0
-    status: Status = Status.RUNNING
-    message: str = ""
-
-    @property
-    def evaluated(self) -> bool:
-        return self.train_acc is not None
-
-    def values(self, metric: str) -> list[float] | None:
-        """The per-replica values of ``metric`` (one of :data:`METRICS`)."""
-        if metric not in METRICS:
-            raise KeyError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
-        values: list[float] | None = getattr(self, metric)
-        return values
-
-    def band(self, metric: str) -> Band | None:
-        """Mean, std, min, max and the worst seed of ``metric``; None if not evaluated."""
-        values = self.values(metric)
-        if values is None:
-            return None
-        finite = [v for v in values if math.isfinite(v)]
-        sign = -1.0 if metric in HIGHER_IS_BETTER else 1.0
-
-        def badness(r: int) -> tuple[bool, float]:
-            """Diverged (not finite) first, then the lowest accuracy or the highest loss."""
-            v = values[r]
-            return (True, 0.0) if not math.isfinite(v) else (False, sign * v)
-
-        worst = self.seeds[max(range(len(values)), key=badness)]
-        if not finite:
-            return Band(math.nan, math.nan, math.nan, math.nan, worst, 0)
-        std = statistics.stdev(finite) if len(finite) > 1 else 0.0
-        return Band(statistics.fmean(finite), std, min(finite), max(finite), worst, len(finite))
-
-    def summary(self, r: int) -> EpochSummary:
-        """Replica r's epoch as its lone run's :class:`~miniframe.engine.EpochSummary` (its
-        status DIVERGED from the epoch it diverged in; ``samples_per_s`` its share)."""
-        status, message = self.status, self.message
-        if self.diverged[r] and self.evaluated:
-            status, message = Status.DIVERGED, f"seed {self.seeds[r]} diverged"
-
-        def value(name: str) -> float | None:
-            values = self.values(name)
-            return None if values is None else values[r]
-
-        return EpochSummary(
-            epoch=self.epoch,
-            epochs=self.epochs,
-            train_loss=value("train_loss"),
-            train_acc=value("train_acc"),
-            test_loss=value("test_loss"),
-            test_acc=value("test_acc"),
-            seconds=self.seconds,
-            samples_per_s=self.samples_per_s / len(self.seeds),
-            status=status,
-            message=message,
-        )
-
-    def to_json_dict(self) -> dict[str, Any]:
-        """Strict-JSON values (NaN and inf become None): the scalars, each metric's per-seed
-        list and its band (``{"mean", "std", "min", "max", "worst_seed", "count"}``)."""
-
-        def clean(v: float) -> float | None:
-            return v + 0.0 if math.isfinite(v) else None
-
-        out: dict[str, Any] = {
-            "epoch": self.epoch,
-            "epochs": self.epochs,
-            "seeds": list(self.seeds),
-            "seconds": clean(self.seconds),
-            "samples_per_s": clean(self.samples_per_s),
-            "status": self.status.value,
-            "message": self.message,
-            "diverged": list(self.diverged),
-        }
-        for name in METRICS:
-            values, band = self.values(name), self.band(name)
-            out[name] = None if values is None else [clean(v) for v in values]
-            out[f"{name}_band"] = None if band is None else {
-                k: clean(v) if isinstance(v, float) else v for k, v in asdict(band).items()
-            }  # fmt: skip
-        return out
 
 
 def replica_support(spec: RunSpec) -> str | None:

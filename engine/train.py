@@ -24,10 +24,8 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, fields, replace
-from enum import StrEnum
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import torch
 from torch import Tensor
@@ -42,18 +40,19 @@ from .build import (
     prepare,
 )
 from .data import Dataset
-from .layer_stats import LayerStats, LayerStatsRecorder
+from .layer_stats import LayerStatsRecorder
 from .layers import Linear
 from .losses import Loss
 from .module import Sequential
 from .optim import Optimizer
+from .results import EpochSummary as EpochSummary  # the loop's output; re-exported
+from .results import Status as Status
 from .shape import DataShape, InputTransform
 from .spec import RunSpec, StopSpec
 from .table import data_seed
 
 StopCheck = Callable[[], bool]
 Forward = Callable[[Tensor], Tensor]
-JSONValue = int | float | str | None | list[dict[str, int | float | str | None]]
 
 # The work of a chunk of rows, in multiply-adds: a batch (or an evaluation) bigger than this
 # goes through the model in chunks (:func:`chunk_rows`), and a stop request waits at most for
@@ -70,60 +69,6 @@ BLOCK_ROWS = 2**16
 # From this many rows on, an epoch's permutation is drawn in a helper thread while should_stop
 # is polled (randperm of 10**7 indices takes about a second; torch releases the GIL meanwhile).
 BACKGROUND_ROWS = 2**20
-
-
-class Status(StrEnum):
-    """Where a run stands after an epoch."""
-
-    RUNNING = "running"  # epochs remain
-    FINISHED = "finished"  # the last epoch is done
-    STOPPED = "stopped"  # should_stop said so; the epoch may be partial
-    DIVERGED = "diverged"  # the loss became NaN/inf
-
-
-@dataclass(frozen=True)
-class EpochSummary:
-    """What one epoch did. Accuracies are percentages; losses are means over the set.
-
-    A metric is None when it was not evaluated: a stop skips the evaluation. ``status`` is
-    RUNNING while epochs remain, then FINISHED, STOPPED or DIVERGED (``message`` says when).
-    FINISHED means the run ended by itself: its last epoch, or a stop condition of the spec,
-    which ``message`` names (``reached the target test accuracy …``, ``early stop: …``).
-    ``layer_stats``: each Linear layer's health this epoch, when asked for (else None).
-    """
-
-    epoch: int
-    epochs: int
-    train_loss: float | None
-    train_acc: float | None
-    test_loss: float | None
-    test_acc: float | None
-    seconds: float
-    samples_per_s: float
-    status: Status = Status.RUNNING
-    message: str = ""
-    layer_stats: tuple[LayerStats, ...] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def to_json_dict(self) -> dict[str, JSONValue]:
-        """The fields as strict-JSON values: a NaN or infinite number becomes None (null);
-        ``status`` and ``message`` say why; ``layer_stats`` is a list of objects, left out when
-        it was not asked for. ``json.dumps(d, allow_nan=False)`` accepts it."""
-        out: dict[str, JSONValue] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is None and f.name == "layer_stats":
-                continue
-            if isinstance(value, float):
-                value = value + 0.0 if math.isfinite(value) else None  # + 0.0: never −0.0
-            elif isinstance(value, Status):
-                value = value.value
-            elif isinstance(value, tuple):
-                value = [s.to_json_dict() for s in value]
-            out[f.name] = value
-        return out
 
 
 def train_step(model: Sequential, loss: Loss, optimizer: Optimizer, x: Tensor, y: Tensor) -> None:

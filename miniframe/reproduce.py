@@ -18,11 +18,10 @@ disappears (SIGKILL) exits within a second (see :mod:`miniframe.sweep.local`).
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from miniframe.engine import RunSpec, load_preset
+from miniframe.engine import RunSpec, load_preset, spread
 from miniframe.runs import Recording
 from miniframe.sweep import SweepPoint, SweepTask, run_sweep, train_task
 
@@ -46,12 +45,9 @@ class ReproduceResult:
     def summary(self, preset: str) -> tuple[float, float, float, float]:
         """(train mean, train std, test mean, test std) over the seeds (std 0 for one seed)."""
         runs = list(self.per_seed[preset].values())
-        tr, te = [r[0] for r in runs], [r[1] for r in runs]
-
-        def std(v: list[float]) -> float:
-            return statistics.stdev(v) if len(v) > 1 else 0.0
-
-        return statistics.mean(tr), std(tr), statistics.mean(te), std(te)
+        train = spread([r[0] for r in runs], higher_is_better=True)
+        test = spread([r[1] for r in runs], higher_is_better=True)
+        return train.mean, train.std, test.mean, test.std
 
     def markdown(self) -> str:
         lines = [

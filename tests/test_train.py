@@ -159,7 +159,10 @@ def test_should_stop_immediately():
 
 # ---- status, JSON, stopping big batches -----------------------------------------------------
 def test_status_is_a_str_enum():
-    assert [s.value for s in Status] == ["running", "finished", "stopped", "diverged"]
+    # What training says, then what the history adds: one vocabulary (engine.results).
+    assert [s.value for s in Status] == [
+        "running", "finished", "stopped", "diverged", "queued", "interrupted", "failed",
+    ]  # fmt: skip
     assert Status.FINISHED == "finished" and f"{Status.STOPPED}" == "stopped"
     summaries = list(Run(small_spec(epochs=2)).fit())
     assert [type(s.status) for s in summaries] == [Status, Status]

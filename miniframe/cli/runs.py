@@ -17,11 +17,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from miniframe.engine import OPTIONS, check_writable, write_atomic_text
+from miniframe.engine import OPTIONS, Status, check_writable, write_atomic_text
 from miniframe.runs import (
     RunNotFound,
     RunRecord,
-    RunStatus,
     RunStore,
     RunStoreError,
     chart,
@@ -283,7 +282,7 @@ def _rm(store: RunStore, args: argparse.Namespace) -> None:
 
     records = store.runs(ids=list(dict.fromkeys(args.ids)))  # RunNotFound before any removal
     for r in records:
-        if r.status in (RunStatus.RUNNING, RunStatus.QUEUED):
+        if r.status in (Status.RUNNING, Status.QUEUED):
             where = f" (pid {r.pid} on {r.host})" if r.pid is not None else ""
             raise UsageError(f"run {r.id} is still {r.status}{where}; nothing removed")
     count = store.delete_runs([r.id for r in records])

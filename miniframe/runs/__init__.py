@@ -7,8 +7,12 @@
   (:class:`Recording`, :class:`RunRecorder`).
 - :mod:`.compare`: settings side by side, the ones that differ, a chart of one metric.
 
-This is application infrastructure, not the textbook engine: it imports no torch.
+This is application infrastructure, not the textbook engine: it imports no torch. A run's
+status is the engine's :class:`~miniframe.engine.Status` (``RunStatus`` is the same class, under
+the name the trainer imports it by).
 """
+
+from miniframe.engine import Status
 
 from .compare import (
     chart,
@@ -22,12 +26,10 @@ from .compare import (
 from .recording import Recording, ReplicaRecorder, RunRecorder
 from .store import (
     DATA_ENV,
-    FINAL_METRICS,
     MIGRATIONS,
     SCHEMA_VERSION,
     RunNotFound,
     RunRecord,
-    RunStatus,
     RunStore,
     RunStoreError,
     SweepRecord,
@@ -36,9 +38,10 @@ from .store import (
     spec_hash,
 )
 
+RunStatus = Status
+
 __all__ = [
     "DATA_ENV",
-    "FINAL_METRICS",
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "Recording",

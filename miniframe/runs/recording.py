@@ -31,21 +31,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
-from .store import FINAL_METRICS, RunStatus, RunStore, RunStoreError, metrics_dict
+from miniframe.engine import METRICS, Status
+
+from .store import RunStore, RunStoreError, metrics_dict
 
 if TYPE_CHECKING:
     from miniframe.engine import RunSpec
 
 Warn = Callable[[str], None]
 T = TypeVar("T")
-
-# What the training statuses become in the history.
-_FROM_TRAINING = {
-    "running": RunStatus.STOPPED,  # the loop ended before the last epoch without saying why
-    "finished": RunStatus.FINISHED,
-    "stopped": RunStatus.STOPPED,
-    "diverged": RunStatus.DIVERGED,
-}
 
 
 def _ignore(_message: str) -> None:
@@ -110,7 +104,7 @@ class Recording:
     def start_runs(self, specs: Sequence[RunSpec | Mapping[str, Any]], **kw: Any) -> list[int]:
         return self._do(lambda s: s.start_runs(specs, **kw), [])
 
-    def set_status(self, run_ids: Iterable[int], status: RunStatus) -> None:
+    def set_status(self, run_ids: Iterable[int], status: Status) -> None:
         ids = list(run_ids)
         if ids:
             self._do(lambda s: s.set_status(ids, status), None)
@@ -123,7 +117,7 @@ class Recording:
         if rows:
             self._do(lambda s: s.record_epochs(rows), None)
 
-    def finish_run(self, run_id: int | None, status: RunStatus | str, **kw: Any) -> None:
+    def finish_run(self, run_id: int | None, status: Status | str, **kw: Any) -> None:
         if run_id is not None:
             self._do(lambda s: s.finish_run(run_id, status, **kw), None)
 
@@ -134,7 +128,7 @@ class Recording:
     def start_sweep(self, *args: Any, **kw: Any) -> int | None:
         return self._do(lambda s: s.start_sweep(*args, **kw), None)
 
-    def finish_sweep(self, sweep_id: int | None, status: RunStatus | str) -> None:
+    def finish_sweep(self, sweep_id: int | None, status: Status | str) -> None:
         if sweep_id is not None:
             self._do(lambda s: s.finish_sweep(sweep_id, status), None)
 
@@ -157,7 +151,7 @@ class _EndsWithBlock:
 
     finished: bool
 
-    def finish(self, status: RunStatus | str | None = None) -> None:
+    def finish(self, status: Status | str | None = None) -> None:
         raise NotImplementedError
 
     def __enter__(self) -> Self:
@@ -174,9 +168,9 @@ class _EndsWithBlock:
         if error is None:
             self.finish()
         elif isinstance(error, Exception):
-            self.finish(RunStatus.FAILED)
+            self.finish(Status.FAILED)
         else:
-            self.finish(RunStatus.INTERRUPTED)
+            self.finish(Status.INTERRUPTED)
 
 
 class RunRecorder(_EndsWithBlock):
@@ -205,7 +199,7 @@ class RunRecorder(_EndsWithBlock):
 
     def finish(
         self,
-        status: RunStatus | str | None = None,
+        status: Status | str | None = None,
         checkpoint: str | Path | None = None,
         final: Any = None,
     ) -> None:
@@ -213,11 +207,11 @@ class RunRecorder(_EndsWithBlock):
         saved to, and ``final``: the epoch whose weights the run ends with (an EpochSummary or
         its dict), when that is not the last one (``restore_best``)."""
         said = str(self.status if status is None else status)
-        status = _FROM_TRAINING.get(said) or RunStatus(said)
+        status = Status.ended(said)
         metrics = None
         if final is not None:
             m = metrics_dict(final)
-            metrics = {"epoch": m.get("epoch")} | {k: m.get(k) for k in FINAL_METRICS}
+            metrics = {"epoch": m.get("epoch")} | {k: m.get(k) for k in METRICS}
         self.recording.finish_run(self.run_id, status, checkpoint=checkpoint, final=metrics)
         self.finished = True
 
@@ -261,12 +255,12 @@ class ReplicaRecorder(_EndsWithBlock):
                 rows.append((self.run_ids[seed], metrics))
         self.recording.record_epochs(rows)
 
-    def finish(self, status: RunStatus | str | None = None) -> None:
+    def finish(self, status: Status | str | None = None) -> None:
         """End every seed's run (with its own last status, or ``status`` for those still
         running) and the sweep."""
         for seed, run_id in self.run_ids.items():
             said = self.status[seed] if status is None or self.status[seed] != "running" else status
-            self.recording.finish_run(run_id, _FROM_TRAINING.get(str(said)) or RunStatus(said))
-        overall = status if status is not None else RunStatus.FINISHED
-        self.recording.finish_sweep(self.sweep_id, _FROM_TRAINING.get(str(overall)) or overall)
+            self.recording.finish_run(run_id, Status.ended(said))
+        overall = status if status is not None else Status.FINISHED
+        self.recording.finish_sweep(self.sweep_id, Status.ended(overall))
         self.finished = True

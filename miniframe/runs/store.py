@@ -35,6 +35,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from miniframe.engine import METRICS, Status
+
 if TYPE_CHECKING:
     from miniframe.engine import RunSpec
 
@@ -42,8 +44,6 @@ DATA_ENV = "MINIFRAME_DATA_DIR"
 DATABASE_NAME = "runs.sqlite3"
 #: How long a write waits for another process's write to finish before it gives up.
 BUSY_SECONDS = 30.0
-#: The metrics a run's final result keeps (from its last evaluated epoch).
-FINAL_METRICS = ("train_loss", "train_acc", "test_loss", "test_acc")
 
 
 class RunStoreError(Exception):
@@ -57,20 +57,9 @@ class RunNotFound(KeyError):
         return str(self.args[0]) if self.args else "no such run"
 
 
-class RunStatus(StrEnum):
-    """Where a recorded run stands. The first four are what training itself says
-    (:class:`~miniframe.engine.Status`); the others what happened around it."""
-
-    RUNNING = "running"
-    FINISHED = "finished"
-    STOPPED = "stopped"  # asked to stop (the trainer's stop key)
-    DIVERGED = "diverged"
-    QUEUED = "queued"  # part of a sweep, not started yet
-    INTERRUPTED = "interrupted"  # Ctrl-C, SIGTERM, or its process died
-    FAILED = "failed"  # an error ended it
-
-
-ACTIVE = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
+#: The statuses of a run not ended yet (the engine's :class:`~miniframe.engine.Status`, which
+#: is the history's too).
+ACTIVE = tuple(s.value for s in Status if s.active)
 
 # Each entry takes the schema from version i to i + 1 (a fresh database runs them all).
 MIGRATIONS: tuple[str, ...] = (
@@ -202,8 +191,8 @@ class Owner:
 @dataclass(frozen=True)
 class RunRecord:
     """One recorded run. ``spec`` is the spec as a dict (as stored: :meth:`load_spec` parses and
-    validates it); ``final`` the last evaluated epoch's metrics (:data:`FINAL_METRICS` and
-    ``epoch``); times are Unix seconds."""
+    validates it); ``final`` the last evaluated epoch's metrics (:data:`~miniframe.engine.METRICS`
+    and ``epoch``); times are Unix seconds."""
 
     id: int
     name: str
@@ -427,7 +416,7 @@ class RunStore:
         sweep_id: int | None = None,
         point: Mapping[str, Any] | None = None,
         seed: int | None = None,
-        status: RunStatus = RunStatus.RUNNING,
+        status: Status = Status.RUNNING,
     ) -> int:
         """Record a new run of ``spec`` (owned by this process); its id."""
         return self.start_runs([spec], source=source, sweep_id=sweep_id, points=[point],
@@ -441,7 +430,7 @@ class RunStore:
         sweep_id: int | None = None,
         points: Sequence[Mapping[str, Any] | None] | None = None,
         seeds: Sequence[int | None] | None = None,
-        status: RunStatus = RunStatus.RUNNING,
+        status: Status = Status.RUNNING,
     ) -> list[int]:
         """Record many runs in one transaction (a sweep's); their ids, in order."""
         now, o = time.time(), self.owner
@@ -455,7 +444,7 @@ class RunStore:
                     "INSERT INTO runs (name, spec, spec_hash, started, status, source, sweep_id, "
                     "point, seed, host, pid, process, updated) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (str(d.get("name", "")), _dumps(d), spec_hash(d), now, RunStatus(status).value,
+                    (str(d.get("name", "")), _dumps(d), spec_hash(d), now, Status(status).value,
                      source, sweep_id, None if point is None else _dumps(point),
                      seed if seed is not None else d.get("seed"), o.host, o.pid, o.process, now),
                 )  # fmt: skip
@@ -463,12 +452,12 @@ class RunStore:
                 ids.append(cursor.lastrowid)
         return ids
 
-    def set_status(self, run_ids: Iterable[int], status: RunStatus) -> None:
+    def set_status(self, run_ids: Iterable[int], status: Status) -> None:
         """Change the status of runs still queued or running (e.g. queued → running)."""
         with self._write() as db:
             db.executemany(
                 "UPDATE runs SET status = ?, updated = ? WHERE id = ? AND status IN (?, ?)",
-                [(RunStatus(status).value, time.time(), i, *ACTIVE) for i in run_ids],
+                [(Status(status).value, time.time(), i, *ACTIVE) for i in run_ids],
             )
 
     def record_epoch(self, run_id: int, summary: Any) -> None:
@@ -493,7 +482,7 @@ class RunStore:
     def finish_run(
         self,
         run_id: int,
-        status: RunStatus | str,
+        status: Status | str,
         checkpoint: str | Path | None = None,
         final: Mapping[str, Any] | None = None,
     ) -> None:
@@ -505,7 +494,7 @@ class RunStore:
             db.execute(
                 "UPDATE runs SET status = ?, ended = ?, updated = ?, final = ?, "
                 "checkpoint = COALESCE(?, checkpoint) WHERE id = ?",
-                (RunStatus(status).value, time.time(), time.time(),
+                (Status(status).value, time.time(), time.time(),
                  None if final is None else _dumps(final),
                  None if checkpoint is None else str(Path(checkpoint).expanduser().resolve()),
                  run_id),
@@ -526,8 +515,8 @@ class RunStore:
         )
         for (text,) in rows:
             m = json.loads(text)
-            if any(m.get(k) is not None for k in FINAL_METRICS):
-                return {"epoch": m.get("epoch")} | {k: m.get(k) for k in FINAL_METRICS}
+            if any(m.get(k) is not None for k in METRICS):
+                return {"epoch": m.get("epoch")} | {k: m.get(k) for k in METRICS}
         return None
 
     def delete_runs(self, run_ids: Sequence[int]) -> int:
@@ -566,18 +555,18 @@ class RunStore:
             assert cursor.lastrowid is not None
             return cursor.lastrowid
 
-    def finish_sweep(self, sweep_id: int, status: RunStatus | str) -> None:
+    def finish_sweep(self, sweep_id: int, status: Status | str) -> None:
         """End a sweep; its runs still queued or running end with the same status."""
         now = time.time()
         with self._write() as db:
             db.execute(
                 "UPDATE sweeps SET status = ?, ended = ? WHERE id = ?",
-                (RunStatus(status).value, now, sweep_id),
+                (Status(status).value, now, sweep_id),
             )
             db.execute(
                 "UPDATE runs SET status = ?, ended = ?, updated = ? "
                 "WHERE sweep_id = ? AND status IN (?, ?)",
-                (RunStatus(status).value, now, now, sweep_id, *ACTIVE),
+                (Status(status).value, now, now, sweep_id, *ACTIVE),
             )
 
     def sweep(self, sweep_id: int) -> SweepRecord:

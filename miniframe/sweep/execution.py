@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import math
 import os
-import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from miniframe.engine import LIMITS
-from miniframe.runs import Recording, RunStatus
+from miniframe.engine import LIMITS, Band, Status, spread
+from miniframe.runs import Recording
 
 from .grid import SweepPoint
 from .local import SweepError, run_local
@@ -35,26 +34,11 @@ METRICS = (
 )
 
 
-@dataclass(frozen=True)
-class Spread:
-    """A metric over a point's seeds: mean and sample std (0 for one) of its finite values."""
-
-    mean: float
-    std: float
-    count: int
-
-    @classmethod
-    def of(cls, values: Sequence[float | None]) -> Spread:
-        finite = [v for v in values if v is not None and math.isfinite(v)]
-        if not finite:
-            return cls(math.nan, math.nan, 0)
-        std = statistics.stdev(finite) if len(finite) > 1 else 0.0
-        return cls(statistics.fmean(finite), std, len(finite))
-
-    def text(self, fmt: str) -> str:
-        if self.count == 0:
-            return "–"
-        return f"{format(self.mean + 0.0, fmt)} ± {format(self.std + 0.0, fmt)}"
+def mean_std(band: Band, fmt: str) -> str:
+    """A table cell: ``mean ± std`` of the seeds' finite values, ``–`` when there are none."""
+    if band.count == 0:
+        return "–"
+    return f"{format(band.mean + 0.0, fmt)} ± {format(band.std + 0.0, fmt)}"
 
 
 @dataclass
@@ -82,8 +66,9 @@ class SweepResult:
             out.append(float(value) if isinstance(value, int | float) else None)
         return out
 
-    def spread(self, point: int, metric: str) -> Spread:
-        return Spread.of(self.values(point, metric))
+    def spread(self, point: int, metric: str) -> Band:
+        """``metric`` over the point's seeds (:func:`~miniframe.engine.spread`)."""
+        return spread(self.values(point, metric), self.seeds)
 
     def diverged(self, point: int) -> int:
         return sum(s == "diverged" for s in self.status[point].values())
@@ -108,7 +93,7 @@ class SweepResult:
             if self.diverged(p):
                 seeds += f" ({self.diverged(p)} diverged)"
             cells = [_show(point.label.get(k)) for k in keys] + [seeds]
-            cells += [self.spread(p, m).text(fmt) for m, _, fmt in METRICS]
+            cells += [mean_std(self.spread(p, m), fmt) for m, _, fmt in METRICS]
             cells.append("**best**" if p == best else "")
             lines.append("| " + " | ".join(cells) + " |")
         return "\n".join(lines)
@@ -180,7 +165,7 @@ def run_sweep(
         sweep_id=sweep_id,
         points=[points[p].label for p, _ in keys],
         seeds=[s for _, s in keys],
-        status=RunStatus.QUEUED,
+        status=Status.QUEUED,
     )
     run_ids = dict(zip(keys, ids, strict=True)) if ids else {}
     by_index = {t.index: t for t in tasks}
@@ -194,7 +179,7 @@ def run_sweep(
         return [run_ids[(task.point, s)] for s in task.seeds if (task.point, s) in run_ids]
 
     def on_start(task: SweepTask) -> None:
-        recording.set_status(ids_of(task), RunStatus.RUNNING)
+        recording.set_status(ids_of(task), Status.RUNNING)
 
     def on_epoch(index: int, records: dict[int, dict[str, Any]]) -> None:
         task = by_index[index]
@@ -220,7 +205,7 @@ def run_sweep(
         if left[task.point] == 0:
             tell(f"{points[task.point].title}: done at {time.perf_counter() - t0:.1f} s")
 
-    outcome = RunStatus.FAILED
+    outcome = Status.FAILED
     try:
         if backend == "local":
             workers = jobs
@@ -232,13 +217,13 @@ def run_sweep(
             from .cluster import run_dask
 
             workers = run_dask(tasks, jobs, scheduler, on_start, on_done, tell)
-        outcome = RunStatus.FINISHED
+        outcome = Status.FINISHED
     except SweepError as e:
         where = f"{points[e.task.point].title}: " if e.task is not None else ""
         raise SweepError(f"{where}{e}", e.task) from None
     except BaseException as e:
         if not isinstance(e, Exception):  # Ctrl-C, the CLI's SIGTERM
-            outcome = RunStatus.INTERRUPTED
+            outcome = Status.INTERRUPTED
         raise
     finally:
         recording.finish_sweep(sweep_id, outcome)
@@ -257,8 +242,7 @@ def run_sweep(
     )
 
 
-def _status(training: str) -> RunStatus:
-    """A run's status in the history from its last epoch's."""
-    return {"finished": RunStatus.FINISHED, "diverged": RunStatus.DIVERGED}.get(
-        training, RunStatus.STOPPED
-    )
+def _status(training: str) -> Status:
+    """A run's status in the history from its last epoch's (a task that ended with no epoch
+    says ``stopped``)."""
+    return Status.ended(training)
