@@ -28,7 +28,8 @@ _EXPORTS = {
     "data": ["Dataset", "centre_inputs", "csv_datasets", "load_csv", "make_dataset",
              "table_dataset"],
     "errors": ["CSVError", "FileError", "SpecError"],
-    "files": ["check_writable", "read_bytes_limited", "write_atomic_bytes", "write_atomic_text"],
+    "files": ["check_output", "check_writable", "read_bytes_limited", "same_file",
+              "write_atomic_bytes", "write_atomic_text"],
     "layers": ["Dropout", "LeakyReLU", "Linear", "ReLU", "Sigmoid", "Softmax", "Tanh",
                "init_parameters"],
     "losses": ["CrossEntropyLoss", "Loss", "MSELoss"],
@@ -85,8 +86,10 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps the two in 
     from .errors import CSVError as CSVError
     from .errors import FileError as FileError
     from .errors import SpecError as SpecError
+    from .files import check_output as check_output
     from .files import check_writable as check_writable
     from .files import read_bytes_limited as read_bytes_limited
+    from .files import same_file as same_file
     from .files import write_atomic_bytes as write_atomic_bytes
     from .files import write_atomic_text as write_atomic_text
     from .layers import Dropout as Dropout

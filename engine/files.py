@@ -17,6 +17,11 @@ either the old file or the new one. They
 
 Reads (:func:`read_bytes_limited`) refuse anything but a regular file without ever opening a
 FIFO for reading (which would block), and refuse files larger than the caller's limit.
+
+An output never replaces an input: :func:`check_output` refuses a path that is the same file
+as one a command reads (its data, checkpoint, config) or keeps (the run history), compared by
+identity (device and inode, through links), not by spelling. Every command line output flag
+and the trainer's save dialogs go through it before any work is done.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import stat
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from types import FrameType
 
@@ -115,6 +121,38 @@ def check_writable(path: str | Path) -> Path:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise FileError(f"{path}: folder {folder} is not writable")
     return target
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether ``a`` and ``b`` name one file: the same device and inode when both exist
+    (through symbolic and hard links, ``./x`` and ``x`` alike), else the same place once every
+    link in their paths is resolved (a file about to be created where the other will be)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet), or cannot be looked at
+        pass
+    try:
+        return os.path.realpath(a) == os.path.realpath(b)
+    except (OSError, ValueError):
+        return False
+
+
+def check_output(
+    path: str | Path, inputs: Iterable[tuple[str, str | Path | None]], flag: str = ""
+) -> None:
+    """FileError if writing ``path`` would replace one of ``inputs``: (what it is, its path)
+    pairs, e.g. ``("training data", "d.csv")``; None paths are skipped. ``flag`` names the
+    option the output came from, for the message (``--save``)."""
+    shown = f"{flag} {path}" if flag else str(path)
+    for what, source in inputs:
+        if source is None or str(source) == "":
+            continue
+        if same_file(path, source):
+            also = "" if str(source) == str(path) else f" ({source})"
+            raise FileError(
+                f"{shown}: is the {what}{also}; an output never replaces an input: choose "
+                "another file"
+            )
 
 
 # ---- writing -------------------------------------------------------------------------------

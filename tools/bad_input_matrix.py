@@ -8,8 +8,10 @@ gets for each kind of bad input. Usage: ``python tools/bad_input_matrix.py`` (ab
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -66,6 +68,42 @@ def _huge_units_checkpoint(folder: Path) -> None:
     (folder / "huge.safetensors").write_bytes(len(new).to_bytes(8, "little") + new + data[8 + n :])
 
 
+def _both(*setups: Callable[[Path], None]) -> Callable[[Path], None]:
+    def setup(folder: Path) -> None:
+        for step in setups:
+            step(folder)
+
+    return setup
+
+
+ROWS = "x,y,c\n" + "".join(f"{i % 7},{(i * 3) % 5},{i % 2}\n" for i in range(40))
+
+
+def _miniframe(folder: Path, *argv: str) -> None:
+    env = dict(os.environ, MINIFRAME_DATA_DIR=str(folder / "data"))
+    subprocess.run([sys.executable, "-m", "miniframe", *argv], cwd=folder, env=env, check=True,
+                   capture_output=True)  # fmt: skip
+
+
+def _trained(folder: Path) -> None:
+    """d.csv and m.safetensors, a model trained on it."""
+    (folder / "d.csv").write_text(ROWS)
+    _miniframe(folder, "train", "--preset", "quick", "--epochs", "1", "--data", "d.csv",
+               "--save", "m.safetensors", "--no-record")  # fmt: skip
+
+
+def _recorded(folder: Path) -> None:
+    """A run history (data/runs.sqlite3) with one run in it."""
+    _miniframe(folder, "train", "--preset", "quick", "--epochs", "1")
+
+
+def _link(name: str, target: str) -> Callable[[Path], None]:
+    def setup(folder: Path) -> None:
+        os.symlink(target, folder / name)
+
+    return setup
+
+
 T = ["train", "--no-record", "--epochs", "1"]
 CASES: list[Case] = [
     ("deeply nested JSON config", [*T, "--config", "deep.json"], _write("deep.json", "[" * 100000 + "]" * 100000)),
@@ -99,15 +137,39 @@ CASES: list[Case] = [
     ("CSV: empty file", [*T, "--preset", "quick", "--data", "empty.csv"], _write("empty.csv", "")),
     ("CSV: NaN value", [*T, "--preset", "quick", "--data", "nan.csv"], _write("nan.csv", "x,y,c\n1,nan,0\n1,3,1\n2,2,0\n3,3,1\n")),
     ("bench --json onto a folder", ["bench", "--quick", "--json", "."], None),
+    # 1. an output never replaces an input or the run history
+    ("predict -o onto its input", ["predict", "m.safetensors", "d.csv", "-o", "d.csv"], _trained),
+    ("predict -o onto its input via ./", ["predict", "m.safetensors", "d.csv", "-o", "./d.csv"], _trained),
+    ("predict -o onto its model", ["predict", "m.safetensors", "d.csv", "-o", "m.safetensors"], _trained),
+    ("predict -o onto a link to its input", ["predict", "m.safetensors", "d.csv", "-o", "l.csv"], _both(_trained, _link("l.csv", "d.csv"))),
+    ("train --save onto --data", [*T, "--data", "d.csv", "--save", "d.csv"], _write("d.csv", ROWS)),
+    ("train --save onto --test-data", [*T, "--data", "d.csv", "--test-data", "t.csv", "--save", "t.csv"], _both(_write("d.csv", ROWS), _write("t.csv", ROWS))),
+    ("train --save onto --config", [*T, "--config", "c.toml", "--save", "c.toml"], _write("c.toml", '[[layers]]\nkind = "linear"\nunits = 2\n')),
+    ("train --save onto the data its config names", [*T, "--config", "c.toml", "--save", "d.csv"], _both(_write("d.csv", ROWS), _write("c.toml", '[[layers]]\nkind = "linear"\nunits = "classes"\n[data]\nname = "csv"\npath = "d.csv"\n'))),
+    ("train --save onto the run history", ["train", "--epochs", "1", "--save", "data/runs.sqlite3"], _recorded),
+    ("train --save onto the history's -wal", ["train", "--epochs", "1", "--save", "data/runs.sqlite3-wal"], _recorded),
+    ("runs export --csv onto the run history", ["runs", "export", "1", "--csv", "data/runs.sqlite3"], _recorded),
+    ("bench --json onto the run history", ["bench", "--quick", "--json", "data/runs.sqlite3"], _recorded),
     ("bench on an unknown preset", ["bench", "--quick", "--presets", "nosuch"], None),
 ]  # fmt: skip
 
 
 def _digest(folder: Path) -> dict[str, str]:
+    """Every file's SHA-256 (the run history's files aside: reading them may rewrite them),
+    and the number of runs the history holds."""
     out = {}
-    for p in folder.iterdir():
-        if p.is_file() and not p.is_fifo():
-            out[p.name] = hashlib.sha256(p.read_bytes()).hexdigest()
+    for p in folder.rglob("*"):
+        if p.is_file() and not p.is_symlink() and not p.name.startswith("runs.sqlite3"):
+            out[str(p.relative_to(folder))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    history = folder / "data" / "runs.sqlite3"
+    if history.exists():
+        try:
+            with contextlib.closing(sqlite3.connect(history)) as db:
+                out["(runs in the history)"] = str(
+                    db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+                )
+        except sqlite3.Error as e:
+            out["(runs in the history)"] = f"unreadable: {e}"
     return out
 
 

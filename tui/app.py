@@ -862,7 +862,7 @@ class TrainerApp(InsightMixin, RunHistoryMixin, App[int]):
 
     def action_save_checkpoint(self) -> None:
         """Save the trained model (engine checkpoint format)."""
-        from .widgets.prompt import PromptDialog
+        from .widgets.save_dialog import SaveDialog
 
         run = self.session.run
         if run is None:
@@ -870,7 +870,7 @@ class TrainerApp(InsightMixin, RunHistoryMixin, App[int]):
             return
         name = f"{run.spec.name or 'model'}-e{self.session.epoch}.safetensors"
         self.ask(
-            PromptDialog("Save checkpoint", "File:", name, _check_writable),
+            SaveDialog("Save checkpoint", "File:", name, self.save_inputs()),
             lambda path: self._save_checkpoint_worker(_user_path(path)) if path else None,
         )
 
@@ -886,16 +886,27 @@ class TrainerApp(InsightMixin, RunHistoryMixin, App[int]):
 
     def action_export_csv(self) -> None:
         """Write the per-epoch metrics of this run as CSV (atomic)."""
-        from .widgets.prompt import PromptDialog
+        from .widgets.save_dialog import SaveDialog
 
         if not self.records:
             self.notify("No epochs yet: train first (t).", severity="warning")
             return
+        name = f"{self.spec.name}-metrics.csv"
         self.ask(
-            PromptDialog("Export metrics", "CSV file:", f"{self.spec.name}-metrics.csv",
-                         _check_writable),
-            self._export_csv,
-        )  # fmt: skip
+            SaveDialog("Export metrics", "CSV file:", name, self.save_inputs()), self._export_csv
+        )
+
+    def save_inputs(self) -> list[tuple[str, Path | str | None]]:
+        """The files a save must not write over: the data of the screen's spec and of the
+        model in memory, the checkpoint it was opened with, the run history."""
+        from miniframe.runs import history_files
+
+        inputs: list[tuple[str, Path | str | None]] = [("checkpoint", self.checkpoint)]
+        run = self.session.run
+        for spec in (self.spec, run.spec if run is not None else None):
+            if spec is not None and spec.data.name == "csv":
+                inputs += [("data file", spec.data.path), ("test data file", spec.data.test_path)]
+        return inputs + [("run history", f) for f in history_files()]
 
     def _export_csv(self, text: str | None) -> None:
         if text is None:
@@ -953,11 +964,3 @@ class TrainerApp(InsightMixin, RunHistoryMixin, App[int]):
 def _user_path(text: str) -> Path:
     """A path typed in a prompt: ``~`` means the home folder, as in a shell."""
     return Path(text).expanduser()
-
-
-def _check_writable(text: str) -> None:
-    path = _user_path(text)
-    if path.is_dir():
-        raise ValueError(f"{path} is a folder")
-    if not path.parent.exists():
-        raise ValueError(f"folder {path.parent} does not exist")

@@ -28,6 +28,7 @@ from .args import (
     Parser,
     Terminated,
     UsageError,
+    check_outputs,
 )
 
 
@@ -85,6 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit as e:  # --help, --version, or a one-line usage error (printed)
             return e.code if isinstance(e.code, int) else int(e.code is not None)
         try:
+            check_outputs(args)  # an output never replaces an input: before any work
             return int(table[args.command].run(args))
         except _bad_input() as e:
             print(f"miniframe {args.command}: error: {e}", file=sys.stderr)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, NoReturn
 from miniframe.engine import ParamSpec
 
 if TYPE_CHECKING:
+    from miniframe.engine import RunSpec
     from miniframe.runs import Recording
 
 Number = int | float
@@ -102,6 +103,42 @@ def name(what: str) -> Callable[[str], str]:
 
     parse.__name__ = what
     return parse
+
+
+#: The options that name a file a command writes (argparse dest → the flag, for messages).
+OUTPUTS = {"save": "--save", "output": "-o", "csv": "--csv", "json": "--json"}
+#: The options that name a file a command reads (argparse dest → what the file is).
+INPUTS = {
+    "data": "data file",
+    "test_data": "test data file",
+    "checkpoint": "checkpoint",
+    "config": "config file",
+}
+
+
+def check_outputs(args: argparse.Namespace, spec: RunSpec | None = None) -> None:
+    """Refuse, before any work, an output option that names an input of the command (its
+    data, test data, checkpoint or config; ``spec``'s data files, which a config or preset may
+    name) or a file of the run history: FileError names both. Every command goes through this
+    at the entry point, and the commands that build a spec again once it is known."""
+    from miniframe.engine import check_output
+    from miniframe.runs import history_files
+
+    outputs = [
+        (flag, value) for dest, flag in OUTPUTS.items()
+        if isinstance(value := getattr(args, dest, None), Path)
+    ]  # fmt: skip
+    if not outputs:
+        return
+    inputs: list[tuple[str, str | Path | None]] = [
+        (what, value) for dest, what in INPUTS.items()
+        if isinstance(value := getattr(args, dest, None), Path)
+    ]  # fmt: skip
+    if spec is not None and spec.data.name == "csv":
+        inputs += [("training data file", spec.data.path), ("test data file", spec.data.test_path)]
+    inputs += [("run history", f) for f in history_files()]
+    for flag, value in outputs:
+        check_output(value, inputs, flag)
 
 
 def say(line: str) -> None:

@@ -20,7 +20,7 @@ from miniframe.engine import (
     load_preset,
 )
 
-from .args import UsageError, name, number, path
+from .args import UsageError, check_outputs, name, number, path
 
 
 def add_spec_arguments(t: argparse.ArgumentParser) -> None:
@@ -129,6 +129,7 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
         if getattr(args, key) is not None:
             changes[key] = getattr(args, key)
     spec = replace(spec, **changes)
+    check_outputs(args, spec)  # the data files a config or preset names are inputs too
     spec.validate()
     return spec
 

@@ -35,6 +35,7 @@ from .store import (
     SweepRecord,
     data_dir,
     database_path,
+    history_files,
     spec_hash,
 )
 
@@ -59,6 +60,7 @@ __all__ = [
     "database_path",
     "differences",
     "differing",
+    "history_files",
     "network_summary",
     "settings",
     "show_value",

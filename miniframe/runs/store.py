@@ -133,6 +133,13 @@ def database_path() -> Path:
     return data_dir() / DATABASE_NAME
 
 
+def history_files(path: str | Path | None = None) -> list[Path]:
+    """The files of the run history at ``path`` (default :func:`database_path`): the database
+    and SQLite's ``-wal`` and ``-shm`` beside it. Nothing may be written over them."""
+    db = Path(path).expanduser() if path is not None else database_path()
+    return [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")]
+
+
 def _boot_id() -> str:
     try:
         return Path("/proc/sys/kernel/random/boot_id").read_text().strip()

@@ -77,3 +77,47 @@ def test_bad_checkpoint_is_a_notification(config_dir, tmp_path) -> None:
             assert app.is_running and app.layers == tiny_spec().layers
 
     run(scenario())
+
+
+def test_save_dialogs_refuse_an_input_or_the_history(config_dir, tmp_path) -> None:
+    """The checkpoint and CSV export dialogs refuse, inline, a file the trainer reads (its CSV
+    data, by another spelling or through a link too) or keeps (the run history and its -wal),
+    and the file stays as it was; a fresh name then saves."""
+    import os
+
+    from miniframe.engine import DataSpec
+    from miniframe.runs import database_path
+
+    data = tmp_path / "d.csv"
+    data.write_text("x,y,c\n" + "".join(f"{i % 7},{i % 5},{i % 2}\n" for i in range(40)))
+    before = data.read_bytes()
+    link = tmp_path / "link.csv"
+    os.symlink(data, link)
+    spec = tiny_spec(epochs=1, data=DataSpec(name="csv", path=str(data)))
+    model = tmp_path / "m.safetensors"
+
+    async def scenario() -> None:
+        app = TrainerApp(spec)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_ready(pilot)
+            await press(pilot, "t")
+            await wait_for(pilot, lambda: app.state.status == "finished")
+            history = database_path()
+            await wait_for(pilot, history.exists, what="the run history")
+            for key in ("c", "x"):
+                await press(pilot, key)
+                for text in (str(data), f"{tmp_path}/./d.csv", str(link), str(history),
+                             f"{history}-wal"):  # fmt: skip
+                    await answer(pilot, text)
+                    await wait_for(
+                        pilot, lambda: "an output never replaces an input" in dialog_error(app)
+                    )
+                    assert isinstance(app.screen, PromptDialog)
+                await press(pilot, "escape")
+                await wait_for(pilot, lambda: not isinstance(app.screen, PromptDialog))
+            await press(pilot, "c")
+            await answer(pilot, str(model))
+            await wait_for(pilot, model.exists)
+
+    run(scenario())
+    assert data.read_bytes() == before and link.is_symlink()
