@@ -46,8 +46,8 @@ _EXPORTS = {
                 "ReplicaEpoch", "Status", "spread"],
     "shape": ["DataShape", "InputTransform", "data_shape"],
     "spec": ["DataSpec", "LayerSpec", "RunSpec", "SolverSpec", "StopSpec"],
-    "table": ["Table", "clear_cache", "csv_split", "label_column_chooser", "read_for_model",
-              "read_table"],
+    "table": ["ReadCancelled", "Table", "clear_cache", "csv_split", "label_column_chooser",
+              "read_for_model", "read_table", "watch_reading"],
     "train": ["Run", "Trainer", "train_spec"],
 }  # fmt: skip
 _WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
@@ -157,12 +157,14 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps the two in 
     from .spec import RunSpec as RunSpec
     from .spec import SolverSpec as SolverSpec
     from .spec import StopSpec as StopSpec
+    from .table import ReadCancelled as ReadCancelled
     from .table import Table as Table
     from .table import clear_cache as clear_cache
     from .table import csv_split as csv_split
     from .table import label_column_chooser as label_column_chooser
     from .table import read_for_model as read_for_model
     from .table import read_table as read_table
+    from .table import watch_reading as watch_reading
     from .train import Run as Run
     from .train import Trainer as Trainer
     from .train import train_spec as train_spec

@@ -24,11 +24,18 @@ The training and test rows of a ``csv`` run come from :func:`csv_split`: the ``t
 file, or a stratified, seeded split of ``path`` (``test_fraction`` of each class, at least one
 row of each class on each side). Tables are cached while their file is unchanged (size,
 modification time, inode), so validating a spec again does not read the file again.
+
+A caller that reads big files off its UI thread can watch a read and stop it: inside
+``with watch_reading(progress, cancelled):`` every :func:`read_table` of that thread reports
+``progress(path, lines read, lines in all)`` as it goes and raises :class:`ReadCancelled`
+once ``cancelled()`` says so (the trainer's data picker shows the one and offers the other).
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
+import contextvars
 import csv
 import io
 import math
@@ -56,6 +63,30 @@ SNIFF_LINES = 20  # lines the delimiter is chosen from
 QUOTE_CHARS = 80  # an error quotes at most this many characters of the file
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _CACHE_SIZE = 2  # tables kept (a training and a test file)
+
+
+class ReadCancelled(Exception):
+    """A read that its watcher cancelled (see :func:`watch_reading`); nothing was kept."""
+
+
+#: Told how a read goes: (the file, lines read so far, lines in the file).
+ReadProgress = Callable[[Path, int, int], None]
+#: Rows read between two calls of a watcher.
+WATCH_ROWS = 2048
+_watch: contextvars.ContextVar[tuple[ReadProgress, Callable[[], bool]] | None] = (
+    contextvars.ContextVar("miniframe_read_watch", default=None)
+)
+
+
+@contextlib.contextmanager
+def watch_reading(progress: ReadProgress, cancelled: Callable[[], bool]) -> Iterator[None]:
+    """Within the block, this thread's table reads report ``progress`` every
+    :data:`WATCH_ROWS` rows and raise :class:`ReadCancelled` once ``cancelled()`` is true."""
+    token = _watch.set((progress, cancelled))
+    try:
+        yield
+    finally:
+        _watch.reset(token)
 
 
 def quote(text: str, limit: int = QUOTE_CHARS) -> str:
@@ -239,6 +270,9 @@ def read_table(
     del data
     if "\0" in text:
         raise CSVError(f"{path}: not a text file (it holds NUL bytes)")
+    watch = _watch.get()
+    total_lines = text.count("\n") + (not text.endswith("\n"))
+    next_watch = 0 if watch is None else 1
     delimiter = sniff_delimiter(text)
     reader = csv.reader(_lines(text), delimiter=delimiter, strict=True)
     choose = label if label is not None else label_column_chooser(None, path)
@@ -256,6 +290,10 @@ def read_table(
             if not row:
                 continue  # a blank or comment line
             line = reader.line_num
+            if next_watch and line >= next_watch:
+                assert watch is not None
+                _report(watch, path, line, total_lines)
+                next_watch = line + WATCH_ROWS
             if not width:
                 width = len(row)
                 if width > LIMITS.max_features + 1:
@@ -307,6 +345,8 @@ def read_table(
         raise CSVError(f"{path}:{reader.line_num}: not valid CSV ({e})") from None
     if not lines:
         raise CSVError(f"{path}: " + ("the file is empty" if not width else "no data rows"))
+    if watch is not None:
+        _report(watch, path, total_lines, total_lines)
     table = Table(
         path, delimiter, header, columns, label_index, features, labels, lines, cells=cells
     )
@@ -317,6 +357,15 @@ def read_table(
             classes=classes, y=encode_labels(table, classes), cells=cells,
         )  # fmt: skip
     return table
+
+
+def _report(
+    watch: tuple[ReadProgress, Callable[[], bool]], path: Path, done: int, total: int
+) -> None:
+    progress, cancelled = watch
+    if cancelled():
+        raise ReadCancelled(f"{path}: reading cancelled")
+    progress(path, done, total)
 
 
 def _column(j: int, header: tuple[str, ...] | None) -> str:

@@ -28,7 +28,7 @@ from textual.containers import Vertical
 from textual.css.query import NoMatches
 from textual.worker import get_current_worker
 
-from .errors import report_error, reported, with_path
+from .errors import report_error, reported
 from .jobs import check_regular_file
 from .spec_form import apply_settings, csv_spec
 
@@ -243,42 +243,41 @@ class InsightMixin:
         data = self.spec.data
         if initial is None and data.name == "csv" and data.path:
             initial = CsvChoice(Path(data.path), data.label_column, data.standardize)
-        self.ask(DataPicker(root=Path.cwd(), initial=initial, error=error), self._data_chosen)
+        base, engine = self.spec, self.engine_ready
+
+        def load(choice: Any, watch: Any) -> tuple[RunSpec, Any]:
+            """Thread (the picker's): read and check the file, with progress and a cancel;
+            the map's preview of it once the engine is loaded."""
+            from .views import compute_preview
+
+            spec = csv_spec(base, choice.path, choice.label_column, choice.standardize)
+            check_regular_file(choice.path)
+            with watch.watching():
+                spec.validate()  # reads the file's shape: a bad row, too few classes...
+            return spec, compute_preview(spec, (0, 1)) if engine else None
+
+        picker = DataPicker(root=Path.cwd(), initial=initial, error=error, load=load)
+        self.ask(picker, self._data_chosen)
 
     def _data_chosen(self: TrainerApp, choice: Any) -> None:
-        """Read and check the chosen file off the UI thread; on an error the picker opens
-        again with the engine's message, and the data stay what they were."""
-        if choice is None:
+        """The picker read and checked the file (off the UI thread; a bad file kept it open
+        with the engine's message, and the data stayed what they were): use it."""
+        if choice is None or choice.loaded is None:
             return
-        from .views import compute_preview
+        spec, preview = choice.loaded
+        self._features = (0, 1)
+        self.load_spec(spec)
+        shape = spec.shape()
+        self.notify(
+            f"{choice.path}: {shape.n_inputs} inputs, {shape.n_classes} classes "
+            f"({', '.join(shape.class_names)})",
+            title="Data",
+        )
+        if preview is not None and not self.session.has_run:
+            from .views import PreviewReady
 
-        spec = csv_spec(self.spec, choice.path, choice.label_column, choice.standardize)
-        engine = self.engine_ready
-
-        def read() -> Any:
-            check_regular_file(choice.path)
-            spec.validate()  # reads the file's shape: a bad row, too few classes...
-            return compute_preview(spec, (0, 1)) if engine else None
-
-        def loaded(preview: Any) -> None:
-            self._features = (0, 1)
-            self.load_spec(spec)
-            shape = spec.shape()
-            self.notify(
-                f"{choice.path}: {shape.n_inputs} inputs, {shape.n_classes} classes "
-                f"({', '.join(shape.class_names)})",
-                title="Data",
-            )
-            if preview is not None and not self.session.has_run:
-                from .views import PreviewReady
-
-                self._previewed = spec.data
-                self.post_message(PreviewReady(preview, self._map_generation))
-
-        def failed(error: BaseException) -> None:
-            self._open_picker(choice, with_path(str(choice.path), error).splitlines()[0])
-
-        self.jobs.start(f"reading {choice.path}", read, loaded, failed)
+            self._previewed = spec.data
+            self.post_message(PreviewReady(preview, self._map_generation))
 
     def action_new_data(self: TrainerApp) -> None:
         """Draw the data again with the next data seed (the model stays as it is)."""

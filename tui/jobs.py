@@ -8,6 +8,10 @@ answered within its time limit, the user is told and a late answer is dropped.
 
 Daemon threads rather than Textual's thread workers: a job stuck for good in a system call
 must not keep the process alive at exit (Python joins worker-pool threads when it exits).
+
+A read that may legitimately take long (a data file of tens of megabytes) has no time limit:
+:class:`ReadWatch` carries its progress to the UI and the user's cancel back to it
+(:func:`start_watched`), and the data picker shows the one and offers the other.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import itertools
 import os
 import stat
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,3 +128,68 @@ class BackgroundJobs:
         job = self._pending.pop(token, None)
         if job is not None:
             self._on_timeout(job.what, timeout)
+
+
+class ReadWatch:
+    """A read in a background thread that the UI watches and may cancel.
+
+    The reading thread reports where it is (:meth:`report`, through ``on_progress``, at most
+    every ``interval`` seconds but always at the end of a file) and, inside :meth:`watching`,
+    the engine's table reads do so by themselves and stop with ``ReadCancelled`` once
+    :meth:`cancel` was called (from any thread).
+    """
+
+    def __init__(
+        self, on_progress: Callable[[Path, int, int], None], interval: float = 0.1
+    ) -> None:
+        self._on_progress = on_progress
+        self._interval = interval
+        self._cancelled = threading.Event()
+        self._last = 0.0
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def report(self, path: Path, done: int, total: int) -> None:
+        import time
+
+        now = time.monotonic()
+        if done < total and now - self._last < self._interval:
+            return
+        self._last = now
+        self._on_progress(path, done, total)
+
+    @contextlib.contextmanager
+    def watching(self) -> Iterator[None]:
+        """The engine's CSV reads in this block report here and obey :meth:`cancel`."""
+        from miniframe.engine.table import watch_reading
+
+        with watch_reading(self.report, lambda: self.cancelled):
+            yield
+
+
+def start_watched(
+    job: Callable[[ReadWatch], Any],
+    on_progress: Callable[[Path, int, int], None],
+    finished: Callable[[ReadWatch, Any, BaseException | None], None],
+) -> ReadWatch:
+    """Run ``job(watch)`` in a daemon thread; ``finished(watch, result, error)`` when it ends
+    (from that thread: post a message from it). Returns the watch, to cancel the job with."""
+    watch = ReadWatch(on_progress)
+
+    def work() -> None:
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            result = job(watch)
+        except Exception as e:  # CSVError, ReadCancelled, OSError, MemoryError, …
+            error = e
+        with contextlib.suppress(RuntimeError):  # the app closed meanwhile: nobody to tell
+            finished(watch, result, error)
+
+    threading.Thread(target=work, name="miniframe-read", daemon=True).start()
+    return watch

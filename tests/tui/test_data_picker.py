@@ -128,3 +128,103 @@ def test_reopened_with_the_engines_error(tmp_path: Path) -> None:
             assert app.results == [choice]
 
     run(go())
+
+
+# ---- reading with progress and a cancel -------------------------------------------------------
+def big_csv(path: Path, rows: int) -> Path:
+    with path.open("w") as f:
+        f.write("a,b,c,label\n")
+        for i in range(rows):
+            f.write(f"{i % 97 * 0.5},{i % 13},{(i * 7) % 31 - 15},{'xy'[i % 2]}\n")
+    return path
+
+
+def test_enter_reads_with_progress_and_escape_cancels_the_read(tmp_path: Path) -> None:
+    """A slow read shows how far it got and no time limit ends it; the first Escape cancels it
+    (the reading thread sees the cancel, its late answer is dropped, the dialog stays), the
+    second closes the dialog."""
+    import threading
+
+    from miniframe.tui.jobs import ReadWatch
+
+    gate = threading.Event()
+    seen_cancel = threading.Event()
+
+    def load(choice: CsvChoice, watch: ReadWatch) -> str:
+        watch.report(choice.path, 250, 1000)
+        deadline = 60.0
+        while not watch.cancelled and deadline > 0:
+            gate.wait(0.01)
+            deadline -= 0.01
+        if watch.cancelled:
+            seen_cancel.set()
+        return "late"
+
+    async def go() -> None:
+        app = Host(DataPicker(root=tmp_path, initial=CsvChoice(tmp_path / "x.csv"), load=load))
+        async with app.run_test(size=(80, 24)) as pilot:
+            dialog: Any = await wait_dialog(pilot, DataPicker)
+            await press(pilot, "enter")
+            error = dialog.query_one("#dp-error", Static)
+            await wait_for(pilot, lambda: "line 250 of 1,000" in str(error.render()))
+            bar = dialog.query_one("#dp-progress")
+            assert bar.display and bar.progress == 250 and bar.total == 1000
+            assert dialog.reading is not None and app.screen is dialog
+            await press(pilot, "escape")
+            await wait_for(pilot, seen_cancel.is_set, what="the read to see its cancel")
+            await wait_for(pilot, lambda: "cancelled" in str(error.render()))
+            assert app.results == [] and not bar.display
+            await press(pilot, "escape")
+            await wait_closed(pilot, DataPicker)
+            assert app.results == [None]
+
+    run(go())
+
+
+def test_a_real_read_reports_lines_and_returns_what_load_returned(tmp_path: Path) -> None:
+    from miniframe.engine import read_table
+    from miniframe.tui.jobs import ReadWatch
+
+    data = big_csv(tmp_path / "big.csv", 20000)
+    progress: list[tuple[int, int]] = []
+
+    def load(choice: CsvChoice, watch: ReadWatch) -> int:
+        original = watch._on_progress
+        watch._on_progress = lambda p, done, total: (progress.append((done, total)),
+                                                     original(p, done, total))  # fmt: skip
+        with watch.watching():
+            return read_table(choice.path).n_rows
+
+    async def go() -> None:
+        app = Host(DataPicker(root=tmp_path, initial=CsvChoice(data), load=load))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_dialog(pilot, DataPicker)
+            await press(pilot, "enter")
+            await wait_closed(pilot, DataPicker)
+            assert app.results == [CsvChoice(data)]
+            result = app.results[0]
+            assert result is not None and result.loaded == 20000
+
+    run(go())
+    assert progress[-1] == (20001, 20001)  # the end is always reported
+    assert [d for d, _ in progress] == sorted(d for d, _ in progress)
+
+
+def test_a_read_cancelled_in_the_engine_stops_at_once(tmp_path: Path) -> None:
+    """The engine's read checks the cancel every few thousand rows: ReadCancelled, nothing
+    cached, and the next read of the file starts over."""
+    import pytest
+
+    from miniframe.engine import ReadCancelled, read_table, watch_reading
+
+    data = big_csv(tmp_path / "big.csv", 20000)
+    seen: list[int] = []
+
+    def progress(path: Path, done: int, total: int) -> None:
+        seen.append(done)
+
+    with pytest.raises(ReadCancelled), watch_reading(progress, lambda: len(seen) >= 2):
+        read_table(data)
+    assert len(seen) == 2 and seen[-1] < 20000
+    assert read_table(data).n_rows == 20000  # outside the watch: no reports, no cancel
+    assert len(seen) == 2

@@ -7,7 +7,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from textual.widgets import DataTable
+import pytest
+from textual.widgets import Checkbox, DataTable, Input
 from tui_helpers import (
     commit_setting,
     notified,
@@ -25,7 +26,7 @@ from miniframe.tui.app import TrainerApp
 from miniframe.tui.spec_form import apply_settings, csv_spec, spec_values
 from miniframe.tui.widgets.boundary import BoundaryView
 from miniframe.tui.widgets.confusion import ConfusionView
-from miniframe.tui.widgets.data_picker import CsvChoice, DataPicker
+from miniframe.tui.widgets.data_picker import DataPicker
 from miniframe.tui.widgets.layer_health import LayerHealth
 from miniframe.tui.widgets.legend import ClassLegend
 from miniframe.tui.widgets.neurons import NeuronsView
@@ -138,7 +139,7 @@ def test_csv_through_the_picker_and_features(config_dir, tmp_path) -> None:
             await wait_ready(pilot, engine=True)
             await press(pilot, "D")
             picker = await wait_dialog(pilot, DataPicker)
-            picker.dismiss(CsvChoice(data, "kind", True))
+            await choose(pilot, picker, data, "kind", standardize=True)
             await wait_for(pilot, lambda: app.spec.data.name == "csv")
             assert app.spec.layers[-1].units == "classes" and app.problem is None
             # the stack shows the file's widths: 4 inputs in, 3 classes out
@@ -158,7 +159,17 @@ def test_csv_through_the_picker_and_features(config_dir, tmp_path) -> None:
     run(scenario())
 
 
-def test_bad_csv_reopens_the_picker_and_keeps_the_data(config_dir, tmp_path) -> None:
+async def choose(pilot, picker: DataPicker, path: Path, label: str = "", standardize=False):
+    """Type the choice into the picker and press Enter (the picker then reads the file)."""
+    picker.query_one("#dp-label", Input).value = label
+    picker.query_one("#dp-standardize", Checkbox).value = standardize
+    path_input = picker.query_one("#dp-path", Input)
+    path_input.value = str(path)
+    path_input.focus()
+    await press(pilot, "enter")
+
+
+def test_bad_csv_keeps_the_picker_open_and_the_data(config_dir, tmp_path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b,label\n1,2,x\n3,oops,y\n")
 
@@ -169,13 +180,12 @@ def test_bad_csv_reopens_the_picker_and_keeps_the_data(config_dir, tmp_path) -> 
             before = app.spec.data
             await press(pilot, "D")
             picker = await wait_dialog(pilot, DataPicker)
-            picker.dismiss(CsvChoice(bad))
-            await wait_closed(pilot, DataPicker)
-            again = await wait_dialog(pilot, DataPicker)
-            error = again.query_one("#dp-error").render()
-            assert "bad.csv" in str(error)
+            await choose(pilot, picker, bad)
+            error = picker.query_one("#dp-error")
+            await wait_for(pilot, lambda: "bad.csv:3" in str(error.render()))
+            assert "oops" in str(error.render()) and app.screen is picker
             assert app.spec.data == before
-            again.dismiss(None)
+            picker.dismiss(None)
             await wait_closed(pilot, DataPicker)
             assert app.spec.data == before and app.is_running
 
@@ -253,3 +263,51 @@ def test_focus_and_error_colours_come_from_the_palette(config_dir) -> None:
             await wait_for(pilot, lambda: layers.styles.border_top[1] == ansi)
 
     run(scenario())
+
+
+def big_csv(path: Path, megabytes: float) -> Path:
+    """Four features, two classes, about ``megabytes`` MB."""
+    row = "{:.6f},{:.6f},{},{:.3f},{}\n"
+    with path.open("w") as f:
+        f.write("a,b,c,d,kind\n")
+        size, i = 0, 0
+        while size < megabytes * 1e6:
+            line = row.format(i % 997 / 997, (i * 31) % 1009 / 1009, i % 7, i % 3 * 0.5, i % 2)
+            f.write(line)
+            size += len(line)
+            i += 1
+    return path
+
+
+def open_big_file(tmp_path: Path, megabytes: float, monkeypatch) -> None:
+    """The trainer opens a big CSV through the picker: no read time limit applies (it is set
+    to 10 ms here, which any read of such a file passes), progress shows while it reads, and
+    the data load."""
+    import miniframe.tui.jobs as jobs
+
+    monkeypatch.setattr(jobs, "READ_TIMEOUT_S", 0.01)
+    data = big_csv(tmp_path / "big.csv", megabytes)
+
+    async def scenario() -> None:
+        app = TrainerApp(tiny_spec(epochs=1))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_ready(pilot, engine=True)
+            await press(pilot, "D")
+            picker = await wait_dialog(pilot, DataPicker)
+            await choose(pilot, picker, data)
+            error = picker.query_one("#dp-error")
+            await wait_for(pilot, lambda: "reading big.csv" in str(error.render()))
+            await wait_for(pilot, lambda: app.spec.data.name == "csv", timeout=240)
+            assert app.spec.shape().n_inputs == 4
+            assert not any("no answer" in n for n in getattr(app, "notes", []))
+
+    run(scenario())
+
+
+def test_a_large_csv_opens_with_progress_and_no_time_limit(config_dir, tmp_path, monkeypatch):
+    open_big_file(tmp_path, 2, monkeypatch)
+
+
+@pytest.mark.slow
+def test_a_50_mb_csv_opens_in_the_picker(config_dir, tmp_path, monkeypatch):
+    open_big_file(tmp_path, 50, monkeypatch)

@@ -1,46 +1,57 @@
-"""The data picker: a dialog to choose a CSV file, its label column and standardisation.
+"""The data picker: a dialog to choose a CSV file, its label column and standardisation, and
+read it with progress and a way to cancel.
 
-What the app must call::
+What the app calls::
+
+    def load(choice: CsvChoice, watch: ReadWatch) -> Any:   # in a background thread
+        check_regular_file(choice.path)                      # a FIFO is never opened
+        with watch.watching():                               # progress, and esc cancels
+            return read_and_check(choice)                    # the engine's CSV reading
 
     def chosen(choice: CsvChoice | None) -> None:
-        if choice is None:
-            return                          # cancelled: keep the current data
-        # read and check the file OFF the UI thread (tui/jobs.py), e.g.
-        # jobs.start("reading " + str(choice.path), lambda: load(choice), done, failed)
-        # and on failure re-open the picker with the engine's message shown inline:
-        # app.push_screen(DataPicker(initial=choice, error=str(error)), chosen)
+        if choice is not None:
+            use(choice.loaded)                               # what load returned
 
-    app.push_screen(DataPicker(root=Path.cwd()), chosen)
+    app.push_screen(DataPicker(root=Path.cwd(), load=load), chosen)
 
-The dialog only picks: it reads no file and checks nothing on the disk (a FIFO or a stalled
-network drive must not freeze the UI). Directory listings happen off the UI thread too: the
-tree loads folders in Textual's thread workers, and the path completion lists its folder in
-``asyncio.to_thread`` with a time limit. A bad file (not CSV, a bad row, too few classes…)
-is the engine's to find when the app loads it; the app then shows that message in the
-dialog's error line (``error=``) while keeping the previous data.
+With ``load``, Enter reads the file in a daemon thread (:func:`~miniframe.tui.jobs.start_watched`)
+while the dialog stays open and shows how far it got (lines read, a progress bar); there is no
+time limit, since a file within the size limit may take a while: Escape cancels the read (a
+second Escape closes the dialog). A bad file (not CSV, a bad row, too few classes…) is the
+engine's to find: its message (file, line, column) shows in the dialog's error line, the dialog
+stays open and the previous data stay; a good one closes the dialog with the
+:class:`CsvChoice`, ``loaded`` holding what ``load`` returned. Without ``load`` the dialog only
+picks (Enter closes it with the choice; ``error=`` shows a message when it is opened again).
+
+The dialog itself reads no file on the UI thread (a FIFO or a stalled network drive must not
+freeze the UI). Directory listings happen off the UI thread too: the tree loads folders in
+Textual's thread workers, and the path completion lists its folder in ``asyncio.to_thread``
+with a time limit.
 
 Keys: the path input completes with Tab (or →) from its folder's listing (sub-folders and
 ``.csv`` files only; the grey suggestion shows what Tab takes); Tab with nothing to complete
-moves on. In the tree, Enter on a file puts it in the path input. Enter in an input: done
-(the dialog's result is a :class:`CsvChoice`); Escape: cancel (None). Messages: none besides
-the dialog's result.
+moves on. In the tree, Enter on a file puts it in the path input. Enter in an input: done;
+Escape: cancel the read, else close (None). Messages: none besides the dialog's result.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.suggester import Suggester
-from textual.widgets import Checkbox, DirectoryTree, Input, Label, Static
+from textual.widgets import Checkbox, DirectoryTree, Input, Label, ProgressBar, Static
 
+from ..errors import with_path
+from ..jobs import ReadWatch, start_watched
 from .dialog import Dialog
 
 #: How long the completion may take to list a folder before it gives up (seconds).
@@ -57,6 +68,30 @@ class CsvChoice:
     path: Path
     label_column: str | int | None = None
     standardize: bool = False
+    #: What the app's ``load`` returned for this choice (None without ``load``).
+    loaded: Any = field(default=None, compare=False, repr=False)
+
+
+#: The app's reader of a choice (see the module's docstring); runs in a background thread.
+Loader = Callable[[CsvChoice, ReadWatch], Any]
+
+
+@dataclass
+class ReadProgressed(Message):
+    """The reading thread got this far (posted to the picker from that thread)."""
+
+    path: Path
+    done: int
+    total: int
+
+
+@dataclass
+class ReadFinished(Message):
+    """The reading thread ended: ``result``, or ``error`` (ReadCancelled when cancelled)."""
+
+    watch: ReadWatch
+    result: Any
+    error: BaseException | None
 
 
 def parse_label_column(text: str) -> str | int | None:
@@ -172,6 +207,12 @@ class DataPicker(Dialog[CsvChoice]):
     DataPicker .dp-row {
         height: auto;
     }
+    DataPicker #dp-progress {
+        display: none;
+    }
+    DataPicker.reading #dp-progress {
+        display: block;
+    }
     """
     HELP = "tab: complete   enter: ok   esc: cancel"
 
@@ -181,11 +222,16 @@ class DataPicker(Dialog[CsvChoice]):
         initial: CsvChoice | None = None,
         error: str | None = None,
         title: str = "Open a CSV file",
+        load: Loader | None = None,
     ) -> None:
         super().__init__(title)
         self.root = Path(root)
         self.initial = initial
         self.error = error
+        self.load = load
+        #: The read in progress (None when none is).
+        self.reading: ReadWatch | None = None
+        self._reading_choice: CsvChoice | None = None
 
     def compose_body(self) -> ComposeResult:
         initial = self.initial
@@ -207,6 +253,7 @@ class DataPicker(Dialog[CsvChoice]):
             compact=True,
             id="dp-standardize",
         )
+        yield ProgressBar(total=None, show_eta=False, id="dp-progress")
         yield Static(self.error or "", id="dp-error", classes="dialog-error")
 
     def on_mount(self) -> None:
@@ -246,5 +293,63 @@ class DataPicker(Dialog[CsvChoice]):
             return
         event.stop()
         choice = self.choice()
-        if choice is not None:
+        if choice is None:
+            return
+        if self.load is None:
             self.close(choice)
+        elif self.reading is None:
+            self._start_reading(choice)
+
+    # ---- reading the chosen file ----------------------------------------------------------
+    def _start_reading(self, choice: CsvChoice) -> None:
+        """Read ``choice`` with the app's loader in a background thread; the dialog stays."""
+        load = self.load
+        assert load is not None
+        self._reading_choice = choice
+        self.add_class("reading")
+        self.query_one("#dp-progress", ProgressBar).update(total=None, progress=0)
+        self.show_error(f"reading {choice.path.name}… (esc cancels)")
+
+        def progressed(path: Path, done: int, total: int) -> None:  # the reading thread
+            self.post_message(ReadProgressed(path, done, total))
+
+        def finished(watch: ReadWatch, result: Any, error: BaseException | None) -> None:
+            self.post_message(ReadFinished(watch, result, error))
+
+        self.reading = start_watched(lambda watch: load(choice, watch), progressed, finished)
+
+    @on(ReadProgressed)
+    def _progressed(self, event: ReadProgressed) -> None:
+        if self.reading is None or self.closing:
+            return
+        self.query_one("#dp-progress", ProgressBar).update(total=event.total, progress=event.done)
+        self.show_error(
+            f"reading {event.path.name}: line {event.done:,} of {event.total:,} (esc cancels)"
+        )
+
+    @on(ReadFinished)
+    def _finished(self, event: ReadFinished) -> None:
+        if event.watch is not self.reading or self.closing:
+            return  # a read cancelled before: its late answer is dropped
+        choice = self._reading_choice
+        self._stop_reading()
+        assert choice is not None
+        if event.error is None:
+            self.close(CsvChoice(choice.path, choice.label_column, choice.standardize,
+                                 loaded=event.result))  # fmt: skip
+            return
+        self.show_error(with_path(str(choice.path), event.error).splitlines()[0])
+
+    def _stop_reading(self) -> None:
+        self.reading = None
+        self._reading_choice = None
+        self.remove_class("reading")
+
+    def action_cancel(self) -> None:
+        """Escape: cancel the read in progress, else close the dialog without a result."""
+        if self.reading is not None:
+            self.reading.cancel()
+            self._stop_reading()
+            self.show_error("reading cancelled: the data are as they were")
+            return
+        super().action_cancel()
