@@ -17,12 +17,14 @@ from typing import TYPE_CHECKING, Any
 # Names resolve lazily (PEP 562): `from miniframe.engine import RunSpec, LAYERS, load_preset`
 # imports no torch, so the terminal trainer reads specs and presets while torch loads in the
 # background. The torch-free modules are errors, registry, results, spec, shape, table,
-# presets, files and checkpoint's inspect_checkpoint.
+# presets, files and checkpoint's inspect_checkpoint. Their imports point one way, from the
+# bottom: registry and errors; shape (what data look like); table (CSV files); spec (a run,
+# which reads its data's shape through table); then build and train, with torch.
 _EXPORTS = {
     "analysis": ["DataPreview", "FeatureSummary", "InputPlane", "activations",
                  "class_probabilities", "confusion_matrix", "plane_inputs", "preview_data"],
-    "build": ["build_data", "build_dataset", "build_loss", "build_model", "build_optimizer",
-              "build_raw_data", "build_run_data", "build_transform", "prepare"],
+    "build": ["build_data", "build_dataset", "build_layer", "build_loss", "build_model",
+              "build_optimizer", "build_raw_data", "build_run_data", "build_transform", "prepare"],
     "checkpoint": ["CheckpointError", "CheckpointInfo", "UnverifiedCheckpointWarning",
                    "inspect_checkpoint", "load_checkpoint", "read_checkpoint", "save_checkpoint"],
     "data": ["Dataset", "centre_inputs", "csv_datasets", "load_csv", "make_dataset",
@@ -38,14 +40,16 @@ _EXPORTS = {
     "presets": ["CONFIG_ENV", "Origin", "Preset", "PresetExistsError", "builtin_names",
                 "check_name", "config_dir", "find_preset", "list_presets", "load_builtin",
                 "load_entry", "load_preset", "preset_names", "save_user_preset", "user_preset_dir"],
-    "registry": ["CLASSES_UNITS", "DATASETS", "GENERATED_DATASETS", "INITS", "LAYERS", "LIMITS",
-                 "LOSSES", "N_CLASSES", "N_INPUTS", "OPTIONS", "SETTINGS", "SOLVERS", "LayerKind",
-                 "Limits", "ParamSpec", "layer_kind"],
+    "registry": ["CLASSES_UNITS", "DATASETS", "FILE_DATASET", "GENERATED_DATASETS", "INITS",
+                 "LAYERS", "LIMITS", "LOSSES", "N_CLASSES", "N_INPUTS", "OPTIONS", "SETTINGS",
+                 "SOLVERS", "Circle", "DatasetKind", "LayerKind", "Limits", "ParamSpec",
+                 "layer_kind", "reads_file"],
     "replicas": ["ReplicaTrainer", "replica_support"],
     "results": ["HIGHER_IS_BETTER", "METRICS", "Band", "EpochSummary", "LayerStats",
                 "ReplicaEpoch", "Status", "spread"],
-    "shape": ["DataShape", "InputTransform", "data_shape"],
-    "spec": ["DataSpec", "LayerSpec", "RunSpec", "SolverSpec", "StopSpec"],
+    "shape": ["DataShape", "InputTransform"],
+    "spec": ["DataSpec", "LayerSpec", "LayerWidths", "RunSpec", "SolverSpec", "StopSpec",
+             "data_seed", "data_shape", "infer_widths", "true_boundary"],
     "table": ["ReadCancelled", "Table", "clear_cache", "csv_split", "label_column_chooser",
               "read_for_model", "read_table", "watch_reading"],
     "train": ["Run", "Trainer", "train_spec"],
@@ -63,6 +67,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps the two in 
     from .analysis import preview_data as preview_data
     from .build import build_data as build_data
     from .build import build_dataset as build_dataset
+    from .build import build_layer as build_layer
     from .build import build_loss as build_loss
     from .build import build_model as build_model
     from .build import build_optimizer as build_optimizer
@@ -125,6 +130,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps the two in 
     from .presets import user_preset_dir as user_preset_dir
     from .registry import CLASSES_UNITS as CLASSES_UNITS
     from .registry import DATASETS as DATASETS
+    from .registry import FILE_DATASET as FILE_DATASET
     from .registry import GENERATED_DATASETS as GENERATED_DATASETS
     from .registry import INITS as INITS
     from .registry import LAYERS as LAYERS
@@ -135,10 +141,13 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps the two in 
     from .registry import OPTIONS as OPTIONS
     from .registry import SETTINGS as SETTINGS
     from .registry import SOLVERS as SOLVERS
+    from .registry import Circle as Circle
+    from .registry import DatasetKind as DatasetKind
     from .registry import LayerKind as LayerKind
     from .registry import Limits as Limits
     from .registry import ParamSpec as ParamSpec
     from .registry import layer_kind as layer_kind
+    from .registry import reads_file as reads_file
     from .replicas import ReplicaTrainer as ReplicaTrainer
     from .replicas import replica_support as replica_support
     from .results import HIGHER_IS_BETTER as HIGHER_IS_BETTER
@@ -151,12 +160,16 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps the two in 
     from .results import spread as spread
     from .shape import DataShape as DataShape
     from .shape import InputTransform as InputTransform
-    from .shape import data_shape as data_shape
     from .spec import DataSpec as DataSpec
     from .spec import LayerSpec as LayerSpec
+    from .spec import LayerWidths as LayerWidths
     from .spec import RunSpec as RunSpec
     from .spec import SolverSpec as SolverSpec
     from .spec import StopSpec as StopSpec
+    from .spec import data_seed as data_seed
+    from .spec import data_shape as data_shape
+    from .spec import infer_widths as infer_widths
+    from .spec import true_boundary as true_boundary
     from .table import ReadCancelled as ReadCancelled
     from .table import Table as Table
     from .table import clear_cache as clear_cache

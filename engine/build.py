@@ -24,8 +24,8 @@ from .module import Module, Param, Sequential
 from .optim import Optimizer
 from .registry import DATASETS, LAYERS, LOSSES, SOLVERS
 from .shape import DataShape, InputTransform
-from .spec import RunSpec
-from .table import csv_split, data_seed
+from .spec import LayerSpec, RunSpec, data_seed
+from .table import csv_split
 
 _SEED_RANGE = 2**63  # torch generators take a signed 64-bit seed
 
@@ -45,24 +45,43 @@ def build_model(
     shape = shape if shape is not None else spec.shape()
     spec.validate(shape)
     g = generator if generator is not None else torch.Generator().manual_seed(spec.seed)
-    mods: list[Module] = []
     widths = spec.layer_widths(shape)
-    for i, ((w_in, w_out), layer) in enumerate(zip(widths, spec.layers, strict=True)):
-        kind = LAYERS[layer.kind]
-        cls = getattr(layers, kind.engine_class)
-        if kind.has_weights:
-            mods.append(cls(w_in, w_out, init=spec.init, generator=g))
-        elif kind.stochastic:
-            mask_gen = torch.Generator().manual_seed(mask_seed(spec.seed, i))
-            mods.append(cls(**layer.params(), generator=mask_gen))
-        else:
-            mods.append(cls(**layer.params()))
-    model = Sequential(*mods)
+    model = Sequential(
+        *(
+            build_layer(layer, w_in, w_out, spec.init, g, mask_seed(spec.seed, i))
+            for i, ((w_in, w_out), layer) in enumerate(zip(widths, spec.layers, strict=True))
+        )
+    )
     if spec.device != "cpu":
         for p, grad in model.param():
             p.data = p.data.to(spec.device)
             grad.data = grad.data.to(spec.device)
     return model
+
+
+def build_layer(
+    layer: LayerSpec,
+    n_in: int,
+    n_out: int,
+    init: str = "normal",
+    generator: torch.Generator | None = None,
+    seed: int = 0,
+) -> Module:
+    """One layer as its kind's engine class (:data:`~.registry.LAYERS`): a kind with weights
+    is ``cls(n_in, n_out, init=, generator=)`` (its weights drawn from ``generator``); a
+    stochastic one draws its masks from its own generator seeded ``seed``; the others take
+    their parameters by name. The one way every layer is constructed (the tests build each
+    kind this way to check it against its torch class)."""
+    kind = LAYERS[layer.kind]
+    cls = getattr(layers, kind.engine_class)
+    module: Module
+    if kind.has_weights:
+        module = cls(n_in, n_out, init=init, generator=generator)
+    elif kind.stochastic:
+        module = cls(**layer.params(), generator=torch.Generator().manual_seed(seed))
+    else:
+        module = cls(**layer.params())
+    return module
 
 
 def build_loss(spec: RunSpec) -> Loss:
@@ -103,7 +122,7 @@ def build_raw_data(spec: RunSpec, seed: int | None = None) -> tuple[Dataset, Dat
     if DATASETS[spec.data.name].from_file:
         if seed is not None:
             spec = spec.replace(data=dataclasses.replace(spec.data, seed=seed))
-        return csv_datasets(csv_split(spec))
+        return csv_datasets(csv_split(spec.data, data_seed(spec)))
     s = data_seed(spec) if seed is None else seed
     return generate(spec, spec.data.n_train, 2 * s), generate(spec, spec.data.n_test, 2 * s + 1)
 

@@ -28,8 +28,10 @@ __all__ = [
     "table_dataset",
 ]  # fmt: skip
 
-DISK_CENTER = (0.5, 0.5)
-DISK_RADIUS = 1.0 / math.sqrt(2.0 * math.pi)  # π r² = 1/2: the two classes are equally likely
+_DISK = DATASETS["disk"].boundary  # the registry states the disk's circle
+assert _DISK is not None
+DISK_CENTER = (_DISK.x, _DISK.y)
+DISK_RADIUS = _DISK.radius
 
 
 @dataclass

@@ -18,11 +18,12 @@ from __future__ import annotations
 import math
 import reprlib
 from dataclasses import dataclass
+from typing import NamedTuple
 
 Number = int | float
 
 #: The toy tasks: points in the plane, two classes unless a dataset's ``classes`` says more.
-#: A CSV file decides its own (see :func:`miniframe.engine.shape.data_shape`).
+#: A CSV file decides its own (see :func:`miniframe.engine.spec.data_shape`).
 N_INPUTS = 2
 N_CLASSES = 2
 
@@ -305,11 +306,21 @@ class InitKind:
     formula: str
 
 
+class Circle(NamedTuple):
+    """A circle in the input plane: centre (``x``, ``y``) and ``radius``."""
+
+    x: float
+    y: float
+    radius: float
+
+
 @dataclass(frozen=True)
 class DatasetKind:
     """A dataset. A generated one names its function in :mod:`miniframe.engine.data`
     (``builder``); ``classes``: it takes ``data.classes`` (k centres, k arms; else it has 2).
-    ``from_file``: the data are read from ``data.path`` (CSV), not generated."""
+    ``from_file``: the data are read from ``data.path`` (CSV), not generated. ``boundary``: the
+    true boundary between its classes, where it is a circle the trainer's map can trace (in
+    the raw inputs' coordinates); the generator labels its points by it."""
 
     name: str
     title: str
@@ -317,6 +328,7 @@ class DatasetKind:
     description: str
     classes: bool = False
     from_file: bool = False
+    boundary: Circle | None = None
 
 
 LOSSES: dict[str, LossKind] = {
@@ -354,7 +366,14 @@ INITS: dict[str, InitKind] = {
 DATASETS: dict[str, DatasetKind] = {
     k.name: k
     for k in (
-        DatasetKind("disk", "disk", "make_disk", "inside a disk of area 1/2 (the report's task)"),
+        DatasetKind(
+            "disk",
+            "disk",
+            "make_disk",
+            "inside a disk of area 1/2 (the report's task)",
+            # π r² = 1/2: the two classes are equally likely.
+            boundary=Circle(0.5, 0.5, 1.0 / math.sqrt(2.0 * math.pi)),
+        ),
         DatasetKind("xor", "xor", "make_xor", "the four quadrants, XOR of the signs"),
         DatasetKind("blobs", "blobs", "make_blobs", "k Gaussian blobs", classes=True),
         DatasetKind("spirals", "spirals", "make_spirals", "k interleaved spirals", classes=True),
@@ -365,6 +384,15 @@ DATASETS: dict[str, DatasetKind] = {
 
 #: The datasets drawn by a generator (every one but those read from a file).
 GENERATED_DATASETS: tuple[str, ...] = tuple(k for k, v in DATASETS.items() if not v.from_file)
+#: The dataset read from a file (``--data FILE.csv`` makes a run one).
+FILE_DATASET: str = next(k for k, v in DATASETS.items() if v.from_file)
+
+
+def reads_file(name: object) -> bool:
+    """Whether the dataset ``name`` is read from a file (not generated); False if unknown."""
+    kind = DATASETS.get(name) if isinstance(name, str) else None
+    return kind is not None and kind.from_file
+
 
 DEVICES = ("cpu", "cuda")  # and "cuda:N"
 

@@ -1,9 +1,10 @@
 """What a run's data look like to its model, and how raw inputs are prepared for it.
 
-:func:`data_shape` answers, without torch, how many inputs and classes a spec's data have, and
+:class:`DataShape` says, without torch, how many inputs and classes a run's data have, and
 their names: the toy datasets have 2 inputs (``x1``, ``x2``) and ``data.classes`` classes (2
-unless blobs or spirals are asked for more); a CSV file decides both (see :mod:`.table`). Spec
-validation, the CLI, the trainer and checkpoints all ask this one function.
+unless blobs or spirals are asked for more, :meth:`DataShape.generated`); a CSV file decides
+both (:mod:`.table` reads it). :func:`~.spec.data_shape` gives a spec's; spec validation, the
+CLI, the trainer and checkpoints all ask that one function.
 
 :class:`InputTransform` is what happens to raw inputs before the model sees them: nothing,
 ``center`` (the unit square [0,1]² onto [−1,1]², x′ = 2x − 1) or ``standardize`` (each feature
@@ -12,7 +13,9 @@ stored with a model (checkpoints), so later inputs (``evaluate --data``, ``predi
 trainer's maps) go through the very same transform.
 
 This module imports no torch at import time: the trainer and ``inspect_checkpoint`` read it
-before torch has loaded. Only :meth:`InputTransform.apply` and its kin take tensors.
+before torch has loaded. Only :meth:`InputTransform.apply` and its kin take tensors. It sits
+low in the engine's imports (only the registry below it): the CSV reader and the spec build on
+it.
 """
 
 from __future__ import annotations
@@ -21,12 +24,10 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .registry import DATASETS, LIMITS, N_INPUTS, show
+from .registry import LIMITS, N_INPUTS, show
 
 if TYPE_CHECKING:
     from torch import Tensor
-
-    from .spec import RunSpec
 
 TOY_FEATURES = ("x1", "x2")
 TOY_LABEL = "label"
@@ -48,6 +49,18 @@ class DataShape:
     n_test: int
     label_name: str = TOY_LABEL
     label_position: int = N_INPUTS
+
+    @classmethod
+    def generated(cls, n_classes: int, n_train: int, n_test: int) -> DataShape:
+        """A generated dataset's: 2 inputs (``x1``, ``x2``), classes ``"0"`` … ``"k-1"``."""
+        return cls(
+            n_inputs=N_INPUTS,
+            n_classes=n_classes,
+            class_names=toy_class_names(n_classes),
+            feature_names=TOY_FEATURES,
+            n_train=n_train,
+            n_test=n_test,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -109,30 +122,6 @@ class DataShape:
 def toy_class_names(k: int) -> tuple[str, ...]:
     """The classes of a generated dataset: ``"0"`` … ``"k-1"``."""
     return tuple(str(i) for i in range(k))
-
-
-def data_shape(spec: RunSpec) -> DataShape:
-    """The inputs and classes of ``spec``'s data, without torch.
-
-    Generated datasets: 2 inputs, ``data.classes`` classes (2 for the datasets that do not take
-    it), the spec's n_train and n_test. ``csv``: the file decides (read once and cached while
-    it is unchanged; :class:`~.table.CSVError` names what is wrong with it).
-    """
-    data = spec.data
-    kind = DATASETS.get(data.name)
-    if kind is not None and kind.from_file:
-        from .table import csv_shape
-
-        return csv_shape(spec)
-    k = data.classes if kind is not None and kind.classes else 2
-    return DataShape(
-        n_inputs=N_INPUTS,
-        n_classes=k,
-        class_names=toy_class_names(k),
-        feature_names=TOY_FEATURES,
-        n_train=data.n_train,
-        n_test=data.n_test,
-    )
 
 
 # ---- the input transform -----------------------------------------------------------------------

@@ -19,6 +19,7 @@ import functools
 import tomllib
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,13 +38,15 @@ from .registry import (
     N_INPUTS,
     SETTINGS,
     SOLVERS,
+    Circle,
+    LayerKind,
     Number,
     ParamSpec,
     is_device,
     layer_kind,
     show,
 )
-from .shape import DataShape, data_shape
+from .shape import DataShape
 
 MAX_PATH_CHARS = 4096  # a data path in a spec
 MAX_NAME_CHARS = 1000  # a label column's name
@@ -195,7 +198,7 @@ class RunSpec:
 
     # ---- the data's shape (not settings: the data decide it) -----------------------------
     def shape(self) -> DataShape:
-        """Inputs, classes and sizes of this spec's data (:func:`~.shape.data_shape`)."""
+        """Inputs, classes and sizes of this spec's data (:func:`data_shape`)."""
         return data_shape(self)
 
     @property
@@ -284,81 +287,12 @@ class RunSpec:
         return value
 
     def layer_widths(self, shape: DataShape | None = None) -> list[tuple[int, int]]:
-        """(in, out) width of every layer, checking the stack as it goes.
-
-        Linear input widths are inferred from the previous layer (the data's inputs for the
-        first); a stated ``in_features`` that disagrees is an error naming the layer, and the
-        last Linear must produce one output per class (``units = "classes"`` does). The
-        stack's length and parameter count are held to :data:`~.registry.LIMITS`. ``shape``:
-        the data's (default :meth:`shape`).
-        """
-        if not self.layers:
-            raise SpecError("the layer stack is empty: add at least one Linear layer")
-        if len(self.layers) > LIMITS.max_layers:
-            raise SpecError(
-                f"the stack has {len(self.layers)} layers; the limit is {LIMITS.max_layers}"
-            )
+        """(in, out) width of every layer, checking the stack as it goes
+        (:func:`infer_widths` with ``strict``). ``shape``: the data's (default :meth:`shape`)."""
         if shape is None:
             shape = self.shape()
-        n_classes = shape.n_classes
-        width = shape.n_inputs
-        widths: list[tuple[int, int]] = []
-        last_linear = None
-        total = 0
-        linears = [
-            i for i, x in enumerate(self.layers) if x.kind in LAYERS and LAYERS[x.kind].has_weights
-        ]
-        for i, layer in enumerate(self.layers):
-            kind = LAYERS.get(layer.kind)
-            if kind is None:
-                raise SpecError(
-                    f"layer {i + 1}: unknown layer type {show(layer.kind)}; "
-                    f"choose one of {', '.join(LAYERS)}"
-                )
-            where = f"layer {i + 1} ({layer.label(width, n_classes)}): "
-            for p in kind.params:
-                value = getattr(layer, p.name)
-                if value is None and not p.editable:
-                    continue  # optional and unset (in_features)
-                if value is None:
-                    raise SpecError(f"{where}{p.label} must be set")
-                if p.name == "units" and value == CLASSES_UNITS:
-                    if i != linears[-1]:
-                        raise SpecError(
-                            f'{where}units = "classes" is for the last Linear (one output per '
-                            "class); give this one a number"
-                        )
-                    continue
-                _check(p, value, where)
-            if kind.has_weights:
-                units = n_classes if layer.units == CLASSES_UNITS else typing.cast(int, layer.units)
-                if layer.in_features is not None and layer.in_features != width:
-                    raise SpecError(
-                        f"layer {i + 1} (Linear({layer.in_features}, {units})) expects "
-                        f"{layer.in_features} input features, but the layer before it "
-                        f"produces {width}"
-                    )
-                total += width * units + units
-                widths.append((width, units))
-                width = units
-                last_linear = i
-            else:
-                widths.append((width, width))
-        if total > LIMITS.max_params:
-            raise SpecError(
-                f"the network has {total:,} parameters; the limit is {LIMITS.max_params:,}"
-            )
-        if last_linear is None:
-            raise SpecError(
-                f"the stack has no Linear layer: add one that outputs {n_classes} classes"
-            )
-        if width != n_classes:
-            raise SpecError(
-                f"the last Linear (layer {last_linear + 1}) outputs {width} values, but the "
-                f"data have {n_classes} classes: it must output one value per class (set its "
-                f'units to {n_classes}, or to "classes")'
-            )
-        return widths
+        widths = infer_widths(self.layers, shape.n_inputs, shape.n_classes, strict=True)
+        return [(w.n_in, w.n_out) for w in widths]
 
     def param_counts(self, shape: DataShape | None = None) -> list[int]:
         """Parameters per layer (weights + biases of each Linear, 0 otherwise), inferred widths
@@ -369,18 +303,9 @@ class RunSpec:
                 shape = self.shape()
             except SpecError:
                 shape = None
-        width = shape.n_inputs if shape is not None else N_INPUTS
+        n_inputs = shape.n_inputs if shape is not None else N_INPUTS
         n_classes = shape.n_classes if shape is not None else N_CLASSES
-        counts = []
-        for layer in self.layers:
-            kind = LAYERS.get(layer.kind)
-            units = n_classes if layer.units == CLASSES_UNITS else layer.units
-            if kind is not None and kind.has_weights and isinstance(units, int):
-                counts.append(width * units + units)
-                width = units
-            else:
-                counts.append(0)
-        return counts
+        return [w.params for w in infer_widths(self.layers, n_inputs, n_classes, strict=False)]
 
     # ---- serialisation -----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -502,6 +427,142 @@ class RunSpec:
 
     def replace(self, **changes: Any) -> RunSpec:
         return dataclasses.replace(self, **changes)
+
+
+# ---- what the spec says about its data and its stack ------------------------------------------
+def data_seed(spec: RunSpec) -> int:
+    """The seed the data are drawn (or split) with: ``data.seed``, else the run's seed."""
+    return spec.seed if spec.data.seed is None else spec.data.seed
+
+
+def data_shape(spec: RunSpec) -> DataShape:
+    """The inputs and classes of ``spec``'s data, without torch.
+
+    Generated datasets: 2 inputs, ``data.classes`` classes (2 for the datasets that do not take
+    it), the spec's n_train and n_test. A dataset read from a file (``csv``): the file decides
+    (read once and cached while it is unchanged; :class:`~.errors.CSVError` names what is
+    wrong with it).
+    """
+    data = spec.data
+    kind = DATASETS.get(data.name)
+    if kind is not None and kind.from_file:
+        from .table import csv_shape  # the CSV reader loads when a spec first reads a file
+
+        return csv_shape(data, data_seed(spec))
+    k = data.classes if kind is not None and kind.classes else N_CLASSES
+    return DataShape.generated(k, data.n_train, data.n_test)
+
+
+def true_boundary(spec: RunSpec) -> Circle | None:
+    """The boundary that decides the classes of ``spec``'s data, where the dataset has one to
+    draw (the disk: a circle in the raw input square, before any centring), else None."""
+    kind = DATASETS.get(spec.data.name)
+    return kind.boundary if kind is not None else None
+
+
+@dataclass(frozen=True)
+class LayerWidths:
+    """One layer's widths: ``n_in`` values in, ``n_out`` out, and its ``params`` (a Linear's
+    weights and biases, n_in · n_out + n_out; 0 for the others)."""
+
+    n_in: int
+    n_out: int
+    params: int
+
+
+def infer_widths(
+    layers: Sequence[LayerSpec], n_inputs: int, n_classes: int, *, strict: bool = True
+) -> list[LayerWidths]:
+    """Every layer's widths, inferred: the one place that walks a stack's widths.
+
+    The first layer takes the data's ``n_inputs``; each Linear outputs its ``units``
+    (``units = "classes"``: ``n_classes``), every other layer keeps its input's width.
+
+    ``strict`` (spec validation, building a model): check the stack as it goes, raising
+    :class:`SpecError` naming the first problem: an unknown kind, a parameter out of its
+    bounds, ``"classes"`` on a Linear that is not the last, a stated ``in_features`` that
+    disagrees with the layer before, more than :data:`~.registry.LIMITS` layers or
+    parameters, no Linear, or a last Linear that does not output one value per class.
+
+    Not strict (a stack still being edited: the trainer's layer rows, parameter counts,
+    run summaries): never raises; a layer whose kind or units are unknown passes its input
+    width on and counts 0 parameters.
+    """
+    if strict:
+        _check_stack_length(len(layers))
+    linears = [i for i, x in enumerate(layers) if x.kind in LAYERS and LAYERS[x.kind].has_weights]
+    width = n_inputs
+    out: list[LayerWidths] = []
+    total = 0
+    for i, layer in enumerate(layers):
+        kind = LAYERS.get(layer.kind)
+        if strict:
+            _check_layer(i, layer, kind, width, n_classes, i == (linears or [-1])[-1])
+        units = n_classes if layer.units == CLASSES_UNITS else layer.units
+        usable = isinstance(units, int) and not isinstance(units, bool) and units > 0
+        if kind is not None and kind.has_weights and usable:
+            assert isinstance(units, int)
+            if strict and layer.in_features is not None and layer.in_features != width:
+                raise SpecError(
+                    f"layer {i + 1} (Linear({layer.in_features}, {units})) expects "
+                    f"{layer.in_features} input features, but the layer before it "
+                    f"produces {width}"
+                )
+            out.append(LayerWidths(width, units, width * units + units))
+            total += width * units + units
+            width = units
+        else:
+            out.append(LayerWidths(width, width, 0))
+    if strict:
+        _check_outputs(total, linears, width, n_classes)
+    return out
+
+
+def _check_stack_length(n: int) -> None:
+    if n == 0:
+        raise SpecError("the layer stack is empty: add at least one Linear layer")
+    if n > LIMITS.max_layers:
+        raise SpecError(f"the stack has {n} layers; the limit is {LIMITS.max_layers}")
+
+
+def _check_layer(
+    i: int, layer: LayerSpec, kind: LayerKind | None, width: int, n_classes: int, last: bool
+) -> None:
+    """Layer i's kind and parameters (its widths are :func:`infer_widths`' to check)."""
+    if kind is None:
+        raise SpecError(
+            f"layer {i + 1}: unknown layer type {show(layer.kind)}; "
+            f"choose one of {', '.join(LAYERS)}"
+        )
+    where = f"layer {i + 1} ({layer.label(width, n_classes)}): "
+    for p in kind.params:
+        value = getattr(layer, p.name)
+        if value is None and not p.editable:
+            continue  # optional and unset (in_features)
+        if value is None:
+            raise SpecError(f"{where}{p.label} must be set")
+        if p.name == "units" and value == CLASSES_UNITS:
+            if not last:
+                raise SpecError(
+                    f'{where}units = "classes" is for the last Linear (one output per '
+                    "class); give this one a number"
+                )
+            continue
+        _check(p, value, where)
+
+
+def _check_outputs(total: int, linears: list[int], width: int, n_classes: int) -> None:
+    """The whole stack: its parameter count, and a last Linear with one output per class."""
+    if total > LIMITS.max_params:
+        raise SpecError(f"the network has {total:,} parameters; the limit is {LIMITS.max_params:,}")
+    if not linears:
+        raise SpecError(f"the stack has no Linear layer: add one that outputs {n_classes} classes")
+    if width != n_classes:
+        raise SpecError(
+            f"the last Linear (layer {linears[-1] + 1}) outputs {width} values, but the "
+            f"data have {n_classes} classes: it must output one value per class (set its "
+            f'units to {n_classes}, or to "classes")'
+        )
 
 
 # ---- parsing, driven by the dataclasses' fields ------------------------------------------------

@@ -47,16 +47,13 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from .errors import CSVError as CSVError  # callers import it from here too
 from .errors import FileError
 from .files import read_bytes_limited
 from .registry import LIMITS
 from .shape import DataShape
-
-if TYPE_CHECKING:
-    from .spec import DataSpec, RunSpec
 
 DELIMITERS = (",", ";", "\t")
 SNIFF_LINES = 20  # lines the delimiter is chosen from
@@ -477,7 +474,21 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def data_path(spec_data: DataSpec, attr: str = "path") -> Path:
+class CSVSource(Protocol):
+    """What a ``csv`` run says about its file(s): a spec's ``data`` table
+    (:class:`~.spec.DataSpec`) is one. This module reads it and needs nothing else of a spec."""
+
+    @property
+    def path(self) -> str | None: ...
+    @property
+    def test_path(self) -> str | None: ...
+    @property
+    def test_fraction(self) -> float: ...
+    @property
+    def label_column(self) -> int | str | None: ...
+
+
+def data_path(spec_data: CSVSource, attr: str = "path") -> Path:
     """``data.path`` (or ``data.test_path``) as a Path, ``~`` expanded."""
     value = getattr(spec_data, attr)
     if not value:
@@ -496,29 +507,23 @@ def load_table(path: Path, label_column: int | str | None, what: str) -> Table:
     return table
 
 
-def data_seed(spec: RunSpec) -> int:
-    """The seed the data are drawn (or split) with: ``data.seed``, else the run's seed."""
-    return spec.seed if spec.data.seed is None else spec.data.seed
-
-
-def csv_split(spec: RunSpec) -> CSVData:
-    """The training and test rows of a ``csv`` spec, checked: CSVError says what is wrong."""
-    data = spec.data
+def csv_split(data: CSVSource, seed: int) -> CSVData:
+    """The training and test rows of a ``csv`` run's ``data`` (a spec's data table), the test
+    rows drawn with ``seed`` (the data seed, :func:`~.spec.data_seed`) unless a test file is
+    given; checked: CSVError says what is wrong."""
     train = load_table(data_path(data), data.label_column, "CSV data file")
-    seed = data_seed(spec)
     key: tuple[object, ...] = ("split", *_file_key(train.path), repr(data.label_column))
     if data.test_path:
         test_path = data_path(data, "test_path")
         key += ("test", *_file_key(test_path))
     else:
         key += ("fraction", data.test_fraction, seed)
-    result = _cached(key, lambda: _split(spec, train))
+    result = _cached(key, lambda: _split(data, seed, train))
     assert isinstance(result, CSVData)
     return result
 
 
-def _split(spec: RunSpec, train: Table) -> CSVData:
-    data = spec.data
+def _split(data: CSVSource, seed: int, train: Table) -> CSVData:
     classes = train.classes
     if len(classes) < 2:
         assert train.label_index is not None
@@ -554,7 +559,7 @@ def _split(spec: RunSpec, train: Table) -> CSVData:
         test_rows = list(range(test.n_rows))
     else:
         train_rows, test_rows = stratified_split(
-            train.y, len(classes), data.test_fraction, data_seed(spec), train
+            train.y, len(classes), data.test_fraction, seed, train
         )
         test, test_y = train, array("q", (train.y[i] for i in test_rows))
     shape = DataShape(
@@ -614,9 +619,9 @@ def stratified_split(
     return [i for i in range(len(y)) if i not in chosen], test
 
 
-def csv_shape(spec: RunSpec) -> DataShape:
-    """The shape of a ``csv`` spec's data (reads and checks the file(s); cached)."""
-    return csv_split(spec).shape
+def csv_shape(data: CSVSource, seed: int) -> DataShape:
+    """The shape of a ``csv`` run's data (reads and checks the file(s); cached)."""
+    return csv_split(data, seed).shape
 
 
 # ---- new inputs for a trained model ------------------------------------------------------------

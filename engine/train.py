@@ -48,8 +48,7 @@ from .optim import Optimizer
 from .results import EpochSummary as EpochSummary  # the loop's output; re-exported
 from .results import Status as Status
 from .shape import DataShape, InputTransform
-from .spec import RunSpec, StopSpec
-from .table import data_seed
+from .spec import RunSpec, StopSpec, data_seed
 
 StopCheck = Callable[[], bool]
 Forward = Callable[[Tensor], Tensor]

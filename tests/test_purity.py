@@ -243,3 +243,60 @@ def test_importing_the_engine_package_is_lazy():
     result = run_python(code)
     assert result.returncode == 0, result.stderr
     assert "OK" in result.stdout
+
+
+def engine_imports():
+    """Each engine module → the engine modules it imports anywhere (top level, in a function,
+    or for type checkers only): every import is a dependency a reader has to follow."""
+    graph = {}
+    for path in ENGINE_FILES:
+        name = path.stem
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                if node.module:
+                    found.add(node.module.split(".")[0])
+                else:
+                    found.update(alias.name for alias in node.names)
+        graph[name] = found - {name}
+    return graph
+
+
+def import_order(graph):
+    """The modules, each after every module it imports; AssertionError names a circle."""
+    done, order = set(), []
+
+    def visit(name, path):
+        assert name not in path, "import circle: " + " -> ".join([*path, name])
+        if name in done:
+            return
+        for dep in sorted(graph.get(name, ())):
+            visit(dep, [*path, name])
+        done.add(name)
+        order.append(name)
+
+    for name in sorted(graph):
+        visit(name, [])
+    return order
+
+
+def test_the_engine_imports_point_one_way():
+    """No circle among the engine's modules, however lazily they import each other; errors and
+    registry are the bottom (they import no engine module); a run spec reads its data through
+    the CSV reader, which builds on the data's shape; build and train build on the spec."""
+    graph = engine_imports()
+    graph.pop("__init__")  # the package's face: it names every module, none imports it
+    position = {name: i for i, name in enumerate(import_order(graph))}
+    assert graph["errors"] == set() and graph["registry"] == set()
+    layers = (("spec", "table"), ("table", "shape"), ("build", "spec"), ("train", "build"))
+    for upper, lower in layers:
+        assert position[lower] < position[upper], f"{upper} must build on {lower}"
+
+
+def test_the_import_check_finds_a_circle():
+    """The check bites: a lazy import back from table to spec would be a circle."""
+    graph = engine_imports()
+    graph.pop("__init__")
+    graph["table"].add("spec")
+    with pytest.raises(AssertionError, match=r"import circle: .*spec -> .*table"):
+        import_order(graph)

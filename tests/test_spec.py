@@ -425,3 +425,56 @@ def test_to_toml_is_written_by_tomli_w():
     spec = small_spec(description='tab\t quote " back \\ nul \x00 del \x7f')
     assert RunSpec.from_toml(spec.to_toml()) == spec
     assert RunSpec.from_json(spec.to_json()) == spec
+
+
+# ---- one function infers the widths -------------------------------------------------------------
+def test_infer_widths_is_what_validation_and_parameter_counts_use():
+    from miniframe.engine import LayerWidths, infer_widths
+
+    spec = load_preset("deep")
+    shape = spec.shape()
+    widths = infer_widths(spec.layers, shape.n_inputs, shape.n_classes)
+    assert widths == infer_widths(spec.layers, shape.n_inputs, shape.n_classes, strict=False)
+    assert spec.layer_widths() == [(w.n_in, w.n_out) for w in widths]
+    assert spec.param_counts() == [w.params for w in widths]
+    assert widths[0] == LayerWidths(2, 10, 2 * 10 + 10) and widths[1] == LayerWidths(10, 10, 0)
+    assert widths[-1].n_out == 2
+
+
+def test_infer_widths_for_a_stack_being_edited_never_raises():
+    """Not strict: unknown kinds and units yet unset pass their input width on, 0 parameters;
+    "classes" is the data's classes."""
+    from miniframe.engine import infer_widths
+
+    layers = [LayerSpec("linear", 8), LayerSpec("gelu?"), LayerSpec("linear", None),
+              LayerSpec("relu"), LayerSpec("linear", "classes")]  # fmt: skip
+    widths = infer_widths(layers, 4, 3, strict=False)
+    assert [(w.n_in, w.n_out, w.params) for w in widths] == [
+        (4, 8, 40), (8, 8, 0), (8, 8, 0), (8, 8, 0), (8, 3, 27),
+    ]  # fmt: skip
+    assert infer_widths([], 2, 2, strict=False) == []
+    for bad, match in (
+        (layers, "unknown layer type"),
+        ([], "empty"),
+        ([LayerSpec("linear", "classes"), LayerSpec("linear", 2)], "last Linear"),
+        ([LayerSpec("relu")], "no Linear"),
+        ([LayerSpec("linear", 5)], "outputs 5 values"),
+        ([LayerSpec("linear", 5, in_features=3)], "expects 3 input features"),
+    ):
+        with pytest.raises(SpecError, match=match):
+            infer_widths(bad, 4, 3)
+
+
+def test_data_seed_and_the_true_boundary_are_facts_of_the_spec():
+    from miniframe.engine import DATASETS, Circle, data_seed, true_boundary
+
+    spec = load_preset("vanilla")
+    assert data_seed(spec.replace(seed=7)) == 7
+    assert data_seed(spec.replace(seed=7, data=dataclasses.replace(spec.data, seed=3))) == 3
+    disk = true_boundary(spec)
+    assert isinstance(disk, Circle) and disk == DATASETS["disk"].boundary
+    assert (disk.x, disk.y) == (0.5, 0.5) and abs(3.141592653589793 * disk.radius**2 - 0.5) < 1e-12
+    for name in DATASETS:
+        if name != "disk":
+            other = spec.replace(data=dataclasses.replace(spec.data, name=name))
+            assert true_boundary(other) is None

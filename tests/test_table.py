@@ -20,10 +20,16 @@ from miniframe.engine import (
     SpecError,
     clear_cache,
     csv_split,
+    data_seed,
     label_column_chooser,
     read_table,
 )
 from miniframe.engine import table as table_mod
+
+
+def split(spec):
+    """The csv spec's rows: its data table split with its data seed."""
+    return csv_split(spec.data, data_seed(spec))
 
 
 def write(tmp_path, text, name="data.csv"):
@@ -112,11 +118,11 @@ def test_a_table_is_read_once_while_unchanged(tmp_path):
     clear_cache()
     path = write(tmp_path, IRISH)
     spec = csv_spec(path)
-    first = csv_split(spec)
-    assert csv_split(spec) is first
+    first = split(spec)
+    assert split(spec) is first
     path.write_text(IRISH + "9,9,9,virginica\n", encoding="utf-8")
     os.utime(path, ns=(1, 1))  # a different modification time, whatever the clock's grain
-    again = csv_split(spec)
+    again = split(spec)
     assert again is not first and again.train.n_rows == 13
 
 
@@ -124,21 +130,21 @@ def test_a_table_is_read_once_while_unchanged(tmp_path):
 def test_split_is_stratified_and_seeded(tmp_path):
     rows = "".join(f"{i},{i * 2},{'abc'[i % 3] if i < 90 else 'a'}\n" for i in range(100))
     path = write(tmp_path, "x,y,label\n" + rows)
-    data = csv_split(csv_spec(path, test_fraction=0.2))
+    data = split(csv_spec(path, test_fraction=0.2))
     counts = {c: 0 for c in range(3)}
     for i in data.test_rows:
         counts[data.train.y[i]] += 1
     assert counts == {0: 8, 1: 6, 2: 6}  # round(0.2 · n_c) of each class: 40, 30, 30 rows
     assert sorted(data.train_rows + data.test_rows) == list(range(100))
     assert data.shape.n_train == 80 and data.shape.n_test == 20
-    same = csv_split(csv_spec(path, test_fraction=0.2))
-    other = csv_split(csv_spec(path, test_fraction=0.2, seed=1))
+    same = split(csv_spec(path, test_fraction=0.2))
+    other = split(csv_spec(path, test_fraction=0.2, seed=1))
     assert same.test_rows == data.test_rows and other.test_rows != data.test_rows
 
 
 def test_every_class_is_on_both_sides_of_a_split(tmp_path):
     path = write(tmp_path, "x,label\n1,a\n2,a\n3,b\n4,b\n5,b\n6,b\n7,b\n8,b\n9,b\n")
-    data = csv_split(csv_spec(path, test_fraction=0.01))
+    data = split(csv_spec(path, test_fraction=0.01))
     assert {data.train.y[i] for i in data.test_rows} == {0, 1}
     assert {data.train.y[i] for i in data.train_rows} == {0, 1}
 
@@ -147,7 +153,7 @@ def test_a_test_file_gives_the_test_set(tmp_path):
     train = write(tmp_path, IRISH, "train.csv")
     test = write(tmp_path, "a,b,c,species\n1,1,1,virginica\n2,2,2,setosa\n3,3,3,versicolor\n",
                  "test.csv")  # fmt: skip
-    data = csv_split(csv_spec(train, test_path=str(test)))
+    data = split(csv_spec(train, test_path=str(test)))
     assert data.shape.n_train == 12 and data.shape.n_test == 3
     assert data.test_y.tolist() == [2, 0, 1]
 

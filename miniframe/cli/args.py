@@ -121,7 +121,7 @@ def check_outputs(args: argparse.Namespace, spec: RunSpec | None = None) -> None
     data, test data, checkpoint or config; ``spec``'s data files, which a config or preset may
     name) or a file of the run history: FileError names both. Every command goes through this
     at the entry point, and the commands that build a spec again once it is known."""
-    from miniframe.engine import check_output
+    from miniframe.engine import check_output, reads_file
     from miniframe.runs import history_files
 
     outputs = [
@@ -134,7 +134,7 @@ def check_outputs(args: argparse.Namespace, spec: RunSpec | None = None) -> None
         (what, value) for dest, what in INPUTS.items()
         if isinstance(value := getattr(args, dest, None), Path)
     ]  # fmt: skip
-    if spec is not None and spec.data.name == "csv":
+    if spec is not None and reads_file(spec.data.name):
         inputs += [("training data file", spec.data.path), ("test data file", spec.data.test_path)]
     inputs += [("run history", f) for f in history_files()]
     for flag, value in outputs:

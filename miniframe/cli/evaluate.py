@@ -61,21 +61,23 @@ def read_model(args: argparse.Namespace, command: str) -> tuple[Sequential, Chec
 def _test_set(args: argparse.Namespace, info: CheckpointInfo) -> tuple[Dataset, dict[str, Any]]:
     """The data to evaluate on, as the model sees them, and what to say about them."""
     from miniframe.engine import (
+        FILE_DATASET,
         build_dataset,
         build_raw_data,
         prepare,
         read_for_model,
+        reads_file,
         table_dataset,
     )
 
     spec = info.spec.replace(device="cpu")
-    csv_model = spec.data.name == "csv"
+    csv_model = reads_file(spec.data.name)
     if args.data is not None:
         if args.dataset is not None or args.n is not None:
             raise UsageError("--data evaluates on a file: --dataset and --n do not go with it")
         table = read_for_model(args.data, info.shape, labels_required=True)
         data = table_dataset(table.features, table.n_features, table.y)
-        about = {"dataset": "csv", "data": str(args.data)}
+        about = {"dataset": FILE_DATASET, "data": str(args.data)}
         return prepare(data, info.transform), about
     if csv_model:
         if args.dataset is not None or args.n is not None:
@@ -91,7 +93,7 @@ def _test_set(args: argparse.Namespace, info: CheckpointInfo) -> tuple[Dataset, 
             )
         test = build_raw_data(spec)[1]
         where = spec.data.test_path or spec.data.path
-        return prepare(test, info.transform), {"dataset": "csv", "data": where}
+        return prepare(test, info.transform), {"dataset": FILE_DATASET, "data": where}
     name = args.dataset or spec.data.name
     n = args.n or spec.data.n_test
     data = build_dataset(spec, n, args.seed, name=name, transform=info.transform)
@@ -99,7 +101,7 @@ def _test_set(args: argparse.Namespace, info: CheckpointInfo) -> tuple[Dataset, 
 
 
 def run(args: argparse.Namespace) -> int:
-    from miniframe.engine import confusion_matrix
+    from miniframe.engine import confusion_matrix, reads_file
 
     model, info = read_model(args, COMMAND)
     data, about = _test_set(args, info)
@@ -122,15 +124,14 @@ def run(args: argparse.Namespace) -> int:
         }
         print(json_line(record))
         return 0
-    if about["dataset"] == "csv":
-        where = f"{n} rows of {about['data']}"
+    from_file = reads_file(about["dataset"])
+    if from_file:
+        where = f"{n} rows of {about['data']} (trained {info.epoch} epochs)"
     else:
         where = f"{n} fresh {about['dataset']} points (seed {args.seed}"
         where += f"; trained {info.epoch} epochs)"
-    if about["dataset"] == "csv":
-        where += f" (trained {info.epoch} epochs)"
     print(f"{args.checkpoint}: test accuracy {acc:.1f} % on {where}")
-    if k > 2 or about["dataset"] == "csv":
+    if k > 2 or from_file:
         print(confusion_text(confusion.tolist(), info.shape.class_names))
     return 0
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from miniframe.engine import (
     DATASETS,
+    FILE_DATASET,
     INITS,
     LOSSES,
     SETTINGS,
@@ -18,6 +19,7 @@ from miniframe.engine import (
     RunSpec,
     builtin_names,
     load_preset,
+    reads_file,
 )
 
 from .args import UsageError, check_outputs, name, number, path
@@ -138,10 +140,10 @@ def _data_overrides(args: argparse.Namespace, data: Any) -> Any:
     """The data flags over the spec's [data] table: --data makes it a csv run (and drops the
     centring of the generated datasets' unit square)."""
     if args.data is not None:
-        if args.dataset is not None and args.dataset != "csv":
+        if args.dataset is not None and not reads_file(args.dataset):
             raise UsageError(f"--data reads a CSV file; it cannot go with --dataset {args.dataset}")
-        data = replace(data, name="csv", path=str(Path(args.data).absolute()), center=False)
-    is_csv = data.name == "csv"
+        data = replace(data, name=FILE_DATASET, path=str(Path(args.data).absolute()), center=False)
+    is_csv = reads_file(data.name)
     for flag, attr in (("--test-data", "test_data"), ("--label-column", "label_column")):
         if getattr(args, attr) is not None and not is_csv:
             raise UsageError(f"{flag} goes with CSV data: give --data FILE.csv")
@@ -170,7 +172,7 @@ def describe(spec: RunSpec) -> str:
     s = spec.solver
     solver = f"{s.name} lr={s.lr:g}" + (f" momentum={s.momentum:g}" if s.momentum else "")
     d = spec.data
-    if d.name == "csv":
+    if reads_file(d.name):
         data = (
             f"{Path(d.path or '').name} ({shape.n_inputs} features, {shape.n_classes} classes, "
             f"{shape.n_train} train / {shape.n_test} test)"

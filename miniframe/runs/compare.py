@@ -12,7 +12,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
 
-from miniframe.engine import LAYERS, N_INPUTS, RunSpec
+from miniframe.engine import (
+    CLASSES_UNITS,
+    LAYERS,
+    N_INPUTS,
+    RunSpec,
+    infer_widths,
+    reads_file,
+)
 
 #: Spec fields that name or describe a run rather than set it.
 NOT_SETTINGS = ("name", "description")
@@ -57,40 +64,50 @@ def differences(base: Mapping[str, Any], other: Mapping[str, Any]) -> dict[str, 
     return {k: (a.get(k), b.get(k)) for k in differing([base, other])}
 
 
-def _data_shape(spec: Mapping[str, Any]) -> tuple[int, int] | None:
-    """(inputs, classes) of a stored spec's data, or None when they cannot be known (a CSV file
-    that is gone or changed, a spec this version cannot read)."""
+def _readable(spec: Mapping[str, Any]) -> RunSpec | None:
+    """A stored spec as this version reads it (its data read too), or None when it cannot be
+    (a CSV file that is gone or changed, a spec of another version)."""
     try:
-        shape = RunSpec.from_dict(dict(spec)).shape()
+        return RunSpec.from_dict(dict(spec))
     except (ValueError, TypeError, KeyError, OSError):  # SpecError and CSVError are ValueErrors
         return None
-    return shape.n_inputs, shape.n_classes
 
 
 def network_summary(spec: Mapping[str, Any]) -> str:
     """The widths and activations in one short line: ``2-25-25-25-2 ReLU``; ``4-16-16-3
-    LeakyReLU+Tanh``. The input width is the first Linear's stated ``in_features``, else the
-    data's; ``units = "classes"`` is the data's number of classes (``k`` when the data cannot
-    be read any more)."""
-    shape = _data_shape(spec)
-    data = spec.get("data")
-    csv = isinstance(data, Mapping) and data.get("name") == "csv"
-    n_inputs = str(shape[0]) if shape else ("?" if csv else str(N_INPUTS))
-    n_classes = str(shape[1]) if shape else "k"
-    layers = [v for v in spec.get("layers", []) if isinstance(v, Mapping)]
-    widths: list[str] = []
+    LeakyReLU+Tanh``. Widths are the engine's (:func:`~miniframe.engine.infer_widths`: the
+    data's inputs, ``units = "classes"`` the data's classes). A spec whose data cannot be read
+    any more shows what it states: the first Linear's ``in_features`` (else ``?`` for a file,
+    2 for generated data) and ``k`` for ``"classes"``."""
+    run = _readable(spec)
     acts: dict[str, None] = {}
-    for layer in layers:
-        kind = LAYERS.get(str(layer.get("type", layer.get("kind"))))
-        if kind is None:
-            continue
-        if kind.has_weights:
-            if not widths:
-                widths.append(str(layer.get("in_features") or n_inputs))
-            units = layer.get("units", "?")
-            widths.append(n_classes if units == "classes" else str(units))
-        else:
-            acts.setdefault(kind.title)
+    widths: list[str] = []
+    if run is not None:
+        shape = run.shape()
+        inferred = infer_widths(run.layers, shape.n_inputs, shape.n_classes, strict=False)
+        for layer, w in zip(run.layers, inferred, strict=True):
+            kind = LAYERS[layer.kind]
+            if kind.has_weights:
+                if not widths:
+                    widths.append(str(w.n_in))
+                widths.append(str(w.n_out))
+            else:
+                acts.setdefault(kind.title)
+    else:
+        data = spec.get("data")
+        from_file = isinstance(data, Mapping) and reads_file(data.get("name"))
+        n_inputs = "?" if from_file else str(N_INPUTS)
+        for raw in (v for v in spec.get("layers", []) if isinstance(v, Mapping)):
+            found = LAYERS.get(str(raw.get("type", raw.get("kind"))))
+            if found is None:
+                continue
+            if found.has_weights:
+                if not widths:
+                    widths.append(str(raw.get("in_features") or n_inputs))
+                units = raw.get("units", "?")
+                widths.append("k" if units == CLASSES_UNITS else str(units))
+            else:
+                acts.setdefault(found.title)
     text = "-".join(widths) or "(no Linear)"
     return f"{text} {'+'.join(acts)}" if acts else text
 
@@ -102,7 +119,7 @@ def data_summary(spec: Mapping[str, Any]) -> str:
     if not isinstance(data, Mapping):
         return "?"
     name = str(data.get("name", "?"))
-    if name == "csv":
+    if reads_file(name):
         return PurePath(str(data.get("path") or "?")).name
     classes = data.get("classes", 2)
     return f"{name}×{classes}" if isinstance(classes, int) and classes != 2 else name
