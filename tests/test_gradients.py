@@ -1,7 +1,10 @@
 """Forward and backward of every module and loss, against torch.autograd and finite differences.
 
 The engine derives every backward by hand; torch.autograd (float64) is the oracle here, and
-central finite differences check the same gradients with no autograd at all.
+central finite differences check the same gradients with no autograd at all. Every layer kind
+of the registry (:data:`~miniframe.engine.LAYERS`) is checked, built as the engine builds it
+(:func:`~miniframe.engine.build_layer`) against its ``torch_class``: a new kind is tested
+without editing this file.
 """
 
 import math
@@ -13,23 +16,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from miniframe.engine import (
+    LAYERS,
     SGD,
     CrossEntropyLoss,
     Dropout,
+    LayerKind,
+    LayerSpec,
     LeakyReLU,
     Linear,
     MSELoss,
     ReLU,
     Sequential,
-    Sigmoid,
     Softmax,
     Tanh,
+    build_layer,
 )
 from miniframe.engine.replicas import ReplicaLinear
 
 F64 = torch.float64
 INITS = ["normal", "uniform", "xavier", "he"]
-SLOPES = [0.0, 0.01, 0.2, 0.3, 1.0, 1.7]
 TIGHT = {"rtol": 1e-10, "atol": 1e-12}
 FD = {"rtol": 1e-6, "atol": 1e-7}
 
@@ -64,33 +69,77 @@ def fd_grad(f, t, eps=1e-6):
     return grad
 
 
-def torch_activation(name, slope=None):
-    return {
-        "relu": F.relu,
-        "leaky_relu": lambda x: F.leaky_relu(x, slope),
-        "tanh": torch.tanh,
-        "sigmoid": torch.sigmoid,
-        "softmax": lambda x: torch.softmax(x, dim=-1),
-    }[name]
+# ---- every layer kind, from the registry ------------------------------------------------------
+def param_cases(kind: LayerKind) -> list[dict]:
+    """The parameter values a kind is checked at: its defaults, then each editable parameter at
+    its lower bound (when it is included), at 1 and at 1.7 (where they are in range)."""
+    base = {p.name: p.default for p in kind.params if p.editable and p.default is not None}
+    cases = [base]
+    for p in kind.params:
+        if not p.editable or p.type is not float:
+            continue
+        values = ([] if p.low_open else [p.low]) + [1.0, 1.7]
+        for v in values:
+            try:
+                p.check(v)
+            except ValueError:
+                continue
+            if v != base.get(p.name):
+                cases.append(base | {p.name: v})
+    return cases
 
 
-def engine_activation(name, slope=None):
-    return {
-        "relu": ReLU,
-        "leaky_relu": lambda: LeakyReLU(slope),
-        "tanh": Tanh,
-        "sigmoid": Sigmoid,
-        "softmax": Softmax,
-    }[name]()
+def kind_cases(keep) -> list:
+    """(kind name, parameters) of every kind ``keep`` accepts, each at :func:`param_cases`."""
+    return [
+        pytest.param(k.name, params, id=k.name + "".join(f"-{v:g}" for v in params.values()))
+        for k in LAYERS.values()
+        if keep(k)
+        for params in param_cases(k)
+    ]
 
 
-ACTIVATIONS = [
-    ("relu", None),
-    ("tanh", None),
-    ("sigmoid", None),
-    ("softmax", None),
-    *[("leaky_relu", s) for s in SLOPES],
-]
+def engine_layer(name, params, n_in=0, n_out=0, generator=None):
+    """The engine's module of the kind, built as a model builds it, in float64."""
+    units = {"units": n_out} if LAYERS[name].has_weights else {}
+    mod = build_layer(LayerSpec(name, **(params | units)), n_in, n_out, generator=generator)
+    for p, grad in mod.param():
+        p.data, grad.data = p.data.to(F64), grad.data.to(F64)
+    return mod
+
+
+def torch_layer(name, params, engine=None, n_in=0, n_out=0):
+    """The kind's ``torch_class`` with the same parameters (and, for a kind with weights, the
+    engine module's weights, in the order its ``param()`` lists them)."""
+    kind = LAYERS[name]
+    cls = getattr(torch.nn, kind.torch_class)
+    if kind.has_weights:
+        mod = cls(n_in, n_out, dtype=F64)
+        with torch.no_grad():
+            for t, (p, _) in zip(mod.parameters(), engine.param(), strict=True):
+                t.copy_(p)
+        return mod
+    named = {k: v for k, v in params.items() if k in {p.name for p in kind.params}}
+    return cls(**named, **dict(kind.torch_kwargs))
+
+
+def smooth(kind: LayerKind) -> bool:
+    """An activation checked as it is (a deterministic kind without weights)."""
+    return not kind.has_weights and not kind.stochastic
+
+
+ACTIVATIONS = kind_cases(smooth)
+ROW_WISE = kind_cases(lambda k: smooth(k) and k.row_wise)
+WEIGHTED = kind_cases(lambda k: k.has_weights)
+STOCHASTIC = kind_cases(lambda k: k.stochastic)
+
+
+def test_every_kind_is_checked():
+    """Each kind of the registry is in one of the groups below, and the groups have cases."""
+    checked = {p.values[0] for group in (ACTIVATIONS, WEIGHTED, STOCHASTIC) for p in group}
+    assert checked == set(LAYERS)
+    leaky = [p.values[1] for p in ACTIVATIONS if p.values[0] == "leaky_relu"]
+    assert {c["negative_slope"] for c in leaky} == {0.01, 0.0, 1.0, 1.7}
 
 
 # ---- Linear ---------------------------------------------------------------------------------
@@ -185,19 +234,19 @@ def test_linear_rejects_wrong_input_width():
 
 
 # ---- activations ----------------------------------------------------------------------------
-@pytest.mark.parametrize(("name", "slope"), ACTIVATIONS)
+@pytest.mark.parametrize(("name", "params"), ACTIVATIONS)
 @hsettings
 @given(n=dims, d=dims, seed=seeds, scale=st.sampled_from([0.1, 1.0, 10.0]))
-def test_activation_matches_autograd(name, slope, n, d, seed, scale):
-    """Y and dL/dX equal torch's for the same X and G, in float64."""
+def test_activation_matches_autograd(name, params, n, d, seed, scale):
+    """Y and dL/dX equal the kind's torch class's for the same X and G, in float64."""
     g = torch.Generator().manual_seed(seed)
     x, grad_out = scale * randn(g, n, d), randn(g, n, d)
-    mod = engine_activation(name, slope)
+    mod = engine_layer(name, params)
     y = mod.forward(x)
     gx = mod.backward(grad_out)
 
     xt = x.clone().requires_grad_()
-    yt = torch_activation(name, slope)(xt)
+    yt = torch_layer(name, params)(xt)
     yt.backward(grad_out)
     assert y.dtype == F64, f"{name} changed the dtype to {y.dtype}"
     assert gx.dtype == F64
@@ -205,11 +254,11 @@ def test_activation_matches_autograd(name, slope, n, d, seed, scale):
     close(gx, xt.grad)
 
 
-@pytest.mark.parametrize(("name", "slope"), ACTIVATIONS)
-def test_activation_matches_finite_differences(name, slope):
+@pytest.mark.parametrize(("name", "params"), ACTIVATIONS)
+def test_activation_matches_finite_differences(name, params):
     g = torch.Generator().manual_seed(11)
     x, grad_out = randn(g, 4, 5, away_from_zero=True), randn(g, 4, 5)
-    mod = engine_activation(name, slope)
+    mod = engine_layer(name, params)
 
     def loss():
         return (mod.forward(x) * grad_out).sum()
@@ -217,6 +266,60 @@ def test_activation_matches_finite_differences(name, slope):
     mod.forward(x)
     gx = mod.backward(grad_out)
     close(gx, fd_grad(loss, x), **FD)
+
+
+@pytest.mark.parametrize(("name", "params"), WEIGHTED)
+@pytest.mark.parametrize("init", INITS)
+@hsettings
+@given(n=dims, d_in=dims, d_out=dims, seed=seeds)
+def test_kind_with_weights_matches_autograd(name, params, init, n, d_in, d_out, seed):
+    """A kind with weights, built as a model builds it: Y, dL/dX and every parameter's
+    gradient equal its torch class's (given the same weights), in float64."""
+    g = torch.Generator().manual_seed(seed)
+    mod = engine_layer(name, params, d_in, d_out, generator=g)
+    ref = torch_layer(name, params, mod, d_in, d_out)
+    x, grad_out = randn(g, n, d_in), randn(g, n, d_out)
+    mod.zero_grad()
+    y = mod.forward(x)
+    gx = mod.backward(grad_out)
+    xt = x.clone().requires_grad_()
+    yt = ref(xt)
+    yt.backward(grad_out)
+    close(y, yt.detach())
+    close(gx, xt.grad)
+    for (_, grad), t in zip(mod.param(), ref.parameters(), strict=True):
+        close(grad, t.grad)
+
+
+@pytest.mark.parametrize(("name", "params"), WEIGHTED)
+def test_kind_with_weights_matches_finite_differences(name, params):
+    g = torch.Generator().manual_seed(14)
+    mod = engine_layer(name, params, 4, 3, generator=g)
+    x, grad_out = randn(g, 5, 4), randn(g, 5, 3)
+
+    def loss():
+        return (mod.forward(x) * grad_out).sum()
+
+    mod.zero_grad()
+    mod.forward(x)
+    gx = mod.backward(grad_out)
+    close(gx, fd_grad(loss, x), **FD)
+    for p, grad in mod.param():
+        close(grad, fd_grad(loss, p), **FD)
+
+
+@pytest.mark.parametrize(("name", "params"), STOCHASTIC)
+def test_stochastic_kind_in_eval_mode_is_its_torch_class(name, params):
+    """A kind that draws random masks (each its own stream, so no torch module can share it)
+    is its torch class in eval mode; its training-mode masks are checked below (Dropout)."""
+    g = torch.Generator().manual_seed(15)
+    x, grad_out = randn(g, 6, 4), randn(g, 6, 4)
+    mod, ref = engine_layer(name, params).eval(), torch_layer(name, params).eval()
+    xt = x.clone().requires_grad_()
+    yt = ref(xt)
+    yt.backward(grad_out)
+    close(mod.forward(x), yt.detach())
+    close(mod.backward(grad_out), xt.grad)
 
 
 def test_leaky_relu_rejects_negative_slope():
@@ -446,17 +549,9 @@ def build_pair(seed, depth, acts, widths, init):
         ours.append(lin)
         theirs.append(ref)
         if i < depth - 1:
-            name, slope = acts[i]
-            ours.append(engine_activation(name, slope))
-            theirs.append(
-                {
-                    "relu": torch.nn.ReLU(),
-                    "leaky_relu": torch.nn.LeakyReLU(slope if slope is not None else 0.01),
-                    "tanh": torch.nn.Tanh(),
-                    "sigmoid": torch.nn.Sigmoid(),
-                    "softmax": torch.nn.Softmax(dim=1),
-                }[name]
-            )
+            name, params = acts[i].values
+            ours.append(engine_layer(name, params))
+            theirs.append(torch_layer(name, params))
     return Sequential(*ours), torch.nn.Sequential(*theirs)
 
 
@@ -561,13 +656,10 @@ def test_param_returns_the_model_tensors():
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: Linear(2, 2),
-        ReLU,
-        LeakyReLU,
-        Tanh,
-        Sigmoid,
-        Softmax,
-        lambda: Dropout(0.5),
+        *(
+            pytest.param(lambda k=k: engine_layer(k, param_cases(LAYERS[k])[0], 2, 2), id=k)
+            for k in LAYERS
+        ),
         lambda: Sequential(Linear(2, 3), ReLU(), Linear(3, 2)),
     ],
 )
@@ -685,17 +777,19 @@ def test_replica_linear_is_its_lone_linears(exact):
     assert "3 × (2, 5)" in repr(lin)
 
 
-@pytest.mark.parametrize(("name", "slope"), ACTIVATIONS)
+@pytest.mark.parametrize(("name", "params"), ROW_WISE)
 @hsettings
 @given(r=replicas, n=dims, d=dims, seed=seeds)
-def test_activations_take_a_replica_axis(name, slope, r, n, d, seed):
-    """On (R, n, d) every activation is its per-replica self: Y and dL/dX equal autograd's."""
+def test_activations_take_a_replica_axis(name, params, r, n, d, seed):
+    """On (R, n, d) every row-wise kind (the replicas share one module of it) is its
+    per-replica self: Y and dL/dX equal autograd's."""
     g = torch.Generator().manual_seed(seed)
     x, grad_out = randn(g, r, n, d), randn(g, r, n, d)
-    mod = engine_activation(name, slope)
+    mod = engine_layer(name, params)
     y, gx = mod.forward(x), mod.backward(grad_out)
     xt = x.clone().requires_grad_()
-    yt = torch.stack([torch_activation(name, slope)(xt[i]) for i in range(r)])
+    ref = torch_layer(name, params)
+    yt = torch.stack([ref(xt[i]) for i in range(r)])
     yt.backward(grad_out)
     close(y, yt.detach())
     close(gx, xt.grad)
