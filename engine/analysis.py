@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .data import Dataset
+from .data import Dataset, model_inputs
 from .module import Sequential
 from .registry import DATASETS
 from .shape import DataShape, InputTransform
@@ -58,7 +58,7 @@ def outputs(
     parts = []
     with eval_mode(model):
         for xc in x.split(CHUNK):
-            h = transform.apply(xc.to(device, torch.float32))
+            h = model_inputs(xc.to(device), transform)
             for m in modules[: stop + 1]:
                 h = m.forward(h)
             parts.append(h.cpu())
@@ -121,10 +121,10 @@ def summarize(spec: RunSpec, train: Dataset, test: Dataset) -> FeatureSummary:
 
 @dataclass(frozen=True)
 class InputPlane:
-    """A grid × grid lattice over two features of the raw input space: ``inputs`` (grid², d)
-    holds one input per cell, row by row from the top (the largest value of the second
-    feature) and left to right within a row, at the cell centres; every other feature is held
-    at ``fill`` (the training mean)."""
+    """A grid × grid lattice over two features of the raw input space: ``inputs`` (grid², d,
+    float64, as raw inputs are read) holds one input per cell, row by row from the top (the
+    largest value of the second feature) and left to right within a row, at the cell centres;
+    every other feature is held at ``fill`` (the training mean)."""
 
     features: tuple[int, int]
     x_range: tuple[float, float]
@@ -154,7 +154,7 @@ def plane_inputs(
     inputs = torch.tensor(list(fill), dtype=torch.float64).repeat(grid * grid, 1)
     inputs[:, i] = gx.reshape(-1)
     inputs[:, j] = gy.reshape(-1)
-    return InputPlane((i, j), x_range, y_range, grid, inputs.float())
+    return InputPlane((i, j), x_range, y_range, grid, inputs)
 
 
 # ---- the data before any model ------------------------------------------------------------------

@@ -18,7 +18,7 @@ import torch
 
 from . import data as datasets
 from . import layers, losses, optim
-from .data import Dataset, csv_datasets
+from .data import Dataset, csv_datasets, model_inputs
 from .losses import Loss
 from .module import Module, Param, Sequential
 from .optim import Optimizer
@@ -135,13 +135,15 @@ def build_transform(spec: RunSpec, raw_train: Dataset | None = None) -> InputTra
     if spec.data.standardize:
         if raw_train is None:
             raw_train = build_raw_data(spec)[0]
-        return InputTransform.standardize_from(raw_train.x)
+        return InputTransform.standardize_from(raw_train.x, raw_train.origin)
     return InputTransform()
 
 
 def prepare(data: Dataset, transform: InputTransform, device: str = "cpu") -> Dataset:
-    """``data`` through ``transform``, on ``device``: what a model trained with it expects."""
-    out = Dataset(transform.apply(data.x), data.y) if transform.kind != "none" else data
+    """``data`` through ``transform`` (in float64) and cast to the model's dtype, on
+    ``device``: what a model trained with it expects (:func:`~.data.model_inputs`, which names
+    a value the cast cannot hold by file, line and column)."""
+    out = Dataset(model_inputs(data.x, transform, data.origin), data.y, data.origin)
     return out.to(device) if device != "cpu" else out
 
 

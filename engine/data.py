@@ -3,7 +3,14 @@
 Every generator returns a :class:`Dataset` of float32 inputs (n, 2) and int64 labels (n,),
 is seeded (same seed, same points) and takes a ``noise`` level; ``blobs`` and ``spirals`` also
 take a number of classes k (k centres, k arms), the others have 2. A ``csv`` run's data are
-read by :mod:`.table` (no torch) and become tensors here (:func:`csv_datasets`).
+read by :mod:`.table` (no torch) and become tensors here (:func:`csv_datasets`): float64, as
+read, each dataset knowing the file lines its rows came from.
+
+:func:`model_inputs` is the one way from raw inputs to what a model takes: the input transform
+in float64, then the cast to the model's dtype (:data:`MODEL_DTYPE`), checked. A value beyond
+float32's range (``1e300``) is named by file, line and column; a feature whose spread float32
+cannot hold (a timestamp near 1.7e9 whose values differ by seconds, which float32 rounds to
+steps of 128) is named by column, with the fix (standardise: that happens in float64).
 """
 
 from __future__ import annotations
@@ -21,12 +28,21 @@ from torch import Tensor
 from .errors import CSVError, FileError
 from .files import read_bytes_limited
 from .registry import DATASETS, LIMITS, N_CLASSES
-from .table import CSVData, quote
+from .shape import InputTransform
+from .table import CSVData, RowOrigin, Table, quote
 
 __all__ = [
-    "CSVError", "Dataset", "centre_inputs", "csv_datasets", "load_csv", "make_dataset",
-    "table_dataset",
+    "MODEL_DTYPE", "CSVError", "Dataset", "centre_inputs", "csv_datasets", "load_csv",
+    "make_dataset", "model_inputs", "table_dataset",
 ]  # fmt: skip
+
+#: The dtype of every model the engine builds from a spec, and so of its inputs.
+MODEL_DTYPE = torch.float32
+#: A feature whose values spread (std σ) over fewer than this many of the model dtype's steps
+#: at their magnitude (its ulp at max |x|) has lost what told them apart once cast: 1.7e9 + 20k
+#: seconds in float32, whose steps there are 128 s, is a handful of values. Relative to the
+#: values that is σ/|x| below ~1e-6, far from any feature a network can use unstandardised.
+SPREAD_STEPS = 16
 
 _DISK = DATASETS["disk"].boundary  # the registry states the disk's circle
 assert _DISK is not None
@@ -36,10 +52,13 @@ DISK_RADIUS = _DISK.radius
 
 @dataclass
 class Dataset:
-    """Inputs ``x`` (n, 2) float32 and labels ``y`` (n,) int64."""
+    """Inputs ``x`` (n, d) and labels ``y`` (n,) int64: float32 as the model takes them (and
+    as generated), float64 as read from a file; ``origin`` names the file lines of the rows
+    of a file's data (None for generated data)."""
 
     x: Tensor
     y: Tensor
+    origin: RowOrigin | None = None
 
     def __post_init__(self) -> None:
         if self.x.dim() != 2 or self.y.dim() != 1 or self.x.shape[0] != self.y.shape[0]:
@@ -56,7 +75,7 @@ class Dataset:
         return int(self.y.max()) + 1 if len(self) else 0
 
     def to(self, device: str | torch.device) -> Dataset:
-        return Dataset(self.x.to(device), self.y.to(device))
+        return Dataset(self.x.to(device), self.y.to(device), self.origin)
 
 
 def _gen(seed: int) -> torch.Generator:
@@ -166,31 +185,91 @@ def make_dataset(
 
 
 def csv_datasets(data: CSVData) -> tuple[Dataset, Dataset]:
-    """The training and test sets of a ``csv`` run, raw (before any input transform): float32
-    features, int64 class indices."""
+    """The training and test sets of a ``csv`` run, raw (before any input transform): float64
+    features as read, int64 class indices, the rows' file lines."""
     test_y = data.test_y if data.test is not data.train else data.train.y
     return (
-        _rows(data.train.features, data.train.n_features, data.train.y, data.train_rows),
-        _rows(data.test.features, data.test.n_features, test_y, data.test_rows),
+        _rows(data.train, data.train.y, data.train_rows),
+        _rows(data.test, test_y, data.test_rows),
     )
 
 
-def table_dataset(features: array[float], n_features: int, y: array[int] | None) -> Dataset:
-    """Every row of a table as a Dataset (labels −1 when it has none)."""
-    n = len(features) // n_features
-    x = torch.frombuffer(features, dtype=torch.float64).view(n, n_features).float()
-    if y is None:
-        return Dataset(x, torch.full((n,), -1, dtype=torch.int64))
-    return Dataset(x, torch.frombuffer(y, dtype=torch.int64).clone())
+def table_dataset(table: Table, labels: bool = True) -> Dataset:
+    """Every row of a table as a Dataset: float64 features (a view of the table's), the
+    classes (−1 without ``labels`` or a label column), the rows' file lines."""
+    n, d = table.n_rows, table.n_features
+    x = torch.frombuffer(table.features, dtype=torch.float64).view(n, d)
+    if not labels or table.label_index is None or len(table.y) != n:
+        return Dataset(x, torch.full((n,), -1, dtype=torch.int64), table.origin())
+    return Dataset(x, torch.frombuffer(table.y, dtype=torch.int64).clone(), table.origin())
 
 
-def _rows(features: array[float], n_features: int, y: array[int], rows: list[int]) -> Dataset:
-    """The rows ``rows`` of a table's features (float64, row-major) and labels, as float32 and
-    int64 tensors (copies: the table stays as it is)."""
-    n = len(features) // n_features
-    x = torch.frombuffer(features, dtype=torch.float64).view(n, n_features)
+def _rows(table: Table, y: array[int], rows: list[int]) -> Dataset:
+    """The rows ``rows`` of a table's features (float64, row-major) and labels ``y``, as
+    float64 and int64 tensors (copies: the table stays as it is)."""
+    x = torch.frombuffer(table.features, dtype=torch.float64).view(table.n_rows, table.n_features)
     index = torch.tensor(rows, dtype=torch.int64)
-    return Dataset(x[index].float(), torch.frombuffer(y, dtype=torch.int64)[index].clone())
+    y_all = torch.frombuffer(y, dtype=torch.int64)
+    return Dataset(x[index], y_all[index].clone(), table.origin(rows))
+
+
+def model_inputs(
+    x: Tensor,
+    transform: InputTransform,
+    origin: RowOrigin | None = None,
+    dtype: torch.dtype = MODEL_DTYPE,
+) -> Tensor:
+    """Raw inputs ``x`` (n, d) as a model of ``dtype`` takes them: through ``transform`` in
+    float64, then cast. Inputs already of ``dtype`` (generated data) and not standardised go
+    through the transform as they are (bit for bit what they always were).
+
+    CSVError (ValueError without ``origin``) names a value beyond ``dtype``'s range by row and
+    column, and a feature whose spread the cast loses (see :data:`SPREAD_TOLERANCE`)."""
+    if x.dtype == dtype and transform.kind != "standardize":
+        return transform.apply(x)
+    z = transform.apply(x.double())
+    out = z.to(dtype)
+    if out.numel() == 0:
+        return out
+    bad = ~torch.isfinite(out)
+    if bool(bad.any()):
+        i, j = (int(v) for v in bad.nonzero()[0])
+        limit = torch.finfo(dtype).max
+        raw = float(x[i, j])
+        what = f"{raw:.6g}" + (f" (transformed: {float(z[i, j]):.6g})" if z is not x else "")
+        _refuse(origin, i, j, f"{what} is beyond {_name(dtype)}'s range (±{limit:.3g})")
+    if transform.kind != "standardize" and out.shape[0] > 1:
+        _check_spread(z, dtype, origin)
+    return out
+
+
+def _check_spread(z: Tensor, dtype: torch.dtype, origin: RowOrigin | None) -> None:
+    """Refuse a feature whose spread does not survive the cast (see :data:`SPREAD_STEPS`)."""
+    wide = z.std(dim=0, correction=0)
+    top = z.abs().amax(dim=0).to(dtype)
+    step = (torch.nextafter(top, torch.full_like(top, math.inf)) - top).double()
+    lost = (wide > 0) & (wide < SPREAD_STEPS * step)
+    if bool(lost.any()):
+        j = int(lost.nonzero()[0, 0])
+        centre = float(z[:, j].mean())
+        _refuse(
+            origin, None, j,
+            f"its values vary by {float(wide[j]):.3g} around {centre:.6g}, which "
+            f"{_name(dtype)} holds only in steps of {float(step[j]):.3g}: standardise the "
+            "features (--standardize; standardize = true in a spec), which is done in float64",
+        )  # fmt: skip
+
+
+def _name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def _refuse(origin: RowOrigin | None, row: int | None, feature: int, why: str) -> None:
+    if origin is not None:
+        where = origin.column(feature) if row is None else origin.cell(row, feature)
+        raise CSVError(f"{where}: {why}")
+    where = f"feature {feature + 1}" if row is None else f"row {row + 1}, feature {feature + 1}"
+    raise ValueError(f"{where}: {why}")
 
 
 # What a number may look like in a data file: plain decimals with an optional exponent, as

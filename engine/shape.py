@@ -21,13 +21,28 @@ it.
 from __future__ import annotations
 
 import math
+import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .errors import CSVError
 from .registry import LIMITS, N_INPUTS, show
 
 if TYPE_CHECKING:
     from torch import Tensor
+
+    from .table import RowOrigin
+
+
+def as_float32(value: float) -> float | None:
+    """``value`` rounded to float32 (the model's dtype, which its input transform is stored
+    for), or None when it is beyond float32's range."""
+    try:
+        rounded: float = struct.unpack("f", struct.pack("f", value))[0]
+    except OverflowError:
+        return None
+    return rounded if math.isfinite(rounded) else None
+
 
 TOY_FEATURES = ("x1", "x2")
 TOY_LABEL = "label"
@@ -102,6 +117,8 @@ class DataShape:
             ):
                 raise ValueError(f"{key} must be a list of {count} names")
             names[key] = tuple(value)
+        if len(set(names["class_names"])) != len(names["class_names"]):
+            raise ValueError("class_names must be distinct: two classes have one name")
         label = raw.get("label_name")
         if not isinstance(label, str) or len(label) > 1000:
             raise ValueError("label_name must be a name")
@@ -138,8 +155,10 @@ class InputTransform:
       deviation σ_j (population, ÷ n) of feature j; a constant feature (σ_j = 0) gets σ_j = 1,
       so it is only shifted.
 
-    ``mean`` and ``std`` hold μ and σ (empty unless standardize). The arithmetic is float32,
-    as the model's.
+    ``mean`` and ``std`` hold μ and σ (empty unless standardize). They are computed and applied
+    in float64, and must be representable in float32 (the model's dtype): every μ finite and
+    every σ > 0 once rounded to it (checked where they are made and where a checkpoint is
+    read).
     """
 
     kind: str = "none"
@@ -147,18 +166,33 @@ class InputTransform:
     std: tuple[float, ...] = ()
 
     @classmethod
-    def standardize_from(cls, x: Tensor) -> InputTransform:
-        """μ and σ of the rows of ``x`` (n, d), computed in float64."""
+    def standardize_from(cls, x: Tensor, origin: RowOrigin | None = None) -> InputTransform:
+        """μ and σ of the rows of ``x`` (n, d), in float64, scaled by a power of two per
+        feature so that no sum overflows (exact: the scale only moves exponents). A feature
+        whose μ is beyond float32's range, or whose σ > 0 vanishes in float32, is a CSVError
+        naming its column (by ``origin``)."""
+        import torch
+
         if x.shape[0] == 0:
             raise ValueError("cannot standardize an empty training set")
         xd = x.double()
-        mean = xd.mean(dim=0)
-        std = xd.std(dim=0, correction=0)
+        _, exponent = torch.frexp(xd.abs().amax(dim=0))
+        scale = torch.ldexp(torch.ones_like(xd[0]), exponent - 1)  # |x| / scale < 2
+        scaled = xd / scale
+        mean = scaled.mean(dim=0) * scale
+        std = scaled.std(dim=0, correction=0) * scale
         std = std.masked_fill(std == 0, 1.0)
-        return cls("standardize", tuple(mean.tolist()), tuple(std.tolist()))
+        means, stds = tuple(mean.tolist()), tuple(std.tolist())
+        for j, (mu, sigma) in enumerate(zip(means, stds, strict=True)):
+            problem = _transform_problem(mu, sigma)
+            if problem:
+                where = origin.column(j) if origin is not None else f"feature {j + 1}"
+                raise CSVError(f"{where}: {problem}")
+        return cls("standardize", means, stds)
 
     def apply(self, x: Tensor) -> Tensor:
-        """x′ from raw inputs ``x`` (n, d)."""
+        """x′ from raw inputs ``x`` (n, d), in ``x``'s dtype (the engine passes float64: see
+        :func:`~.data.model_inputs`)."""
         if self.kind == "none":
             return x
         if self.kind == "center":
@@ -167,13 +201,15 @@ class InputTransform:
         return (x - mean) / std
 
     def invert(self, x: Tensor) -> Tensor:
-        """Raw inputs from transformed ones (for drawing the model's inputs where they were)."""
+        """Raw inputs from transformed ones (for drawing the model's inputs where they were),
+        in float64 for a standardisation (a timestamp's seconds survive)."""
         if self.kind == "none":
             return x
         if self.kind == "center":
             return (x + 1.0) / 2.0
-        mean, std = self._tensors(x)
-        return x * std + mean
+        xd = x.double()
+        mean, std = self._tensors(xd)
+        return xd * std + mean
 
     def _tensors(self, x: Tensor) -> tuple[Tensor, Tensor]:
         import torch
@@ -201,11 +237,25 @@ class InputTransform:
             if not (
                 isinstance(values, list)
                 and len(values) == want
-                and all(
-                    type(v) in (int, float) and math.isfinite(v) and (name == "mean" or v > 0)
-                    for v in values
-                )
+                and all(type(v) in (int, float) for v in values)
             ):
-                raise ValueError(f"the input transform's {name} must be {want} finite numbers")
+                raise ValueError(f"the input transform's {name} must be {want} numbers")
         assert isinstance(mean, list) and isinstance(std, list)
+        for j, (mu, sigma) in enumerate(zip(mean, std, strict=True)):
+            problem = _transform_problem(float(mu), float(sigma))
+            if problem:
+                raise ValueError(f"the input transform of feature {j + 1}: {problem}")
         return cls(kind, tuple(float(v) for v in mean), tuple(float(v) for v in std))
+
+
+def _transform_problem(mean: float, std: float) -> str:
+    """Why a feature's standardisation (μ, σ) cannot be a float32 model's, or ``""``."""
+    for name, value in (("mean", mean), ("std", std)):
+        if not math.isfinite(value):
+            return f"its {name} {value} is not a finite number"
+        if as_float32(value) is None:
+            return f"its {name} {value:.6g} is beyond float32's range (±3.4e+38)"
+    rounded = as_float32(std)
+    if rounded is None or not rounded > 0:
+        return f"its std {std:.3g} is not > 0 in float32, the model's dtype"
+    return ""

@@ -178,6 +178,27 @@ class Table:
             counts[c] = n
         return counts
 
+    def origin(self, rows: Sequence[int] | None = None) -> RowOrigin:
+        """Where the rows ``rows`` (default: all) came from, for messages naming a cell."""
+        lines = self.lines if rows is None else array("q", (self.lines[i] for i in rows))
+        return RowOrigin(self.path, lines, tuple(self.column(j) for j in self.feature_index))
+
+
+@dataclass(frozen=True)
+class RowOrigin:
+    """The file a dataset's rows were read from, each row's line in it and each feature's
+    column: what a message about a value names (``d.csv:12: column 2 (x)``)."""
+
+    path: Path
+    lines: Sequence[int]
+    columns: tuple[str, ...]
+
+    def cell(self, row: int, feature: int) -> str:
+        return f"{self.path}:{self.lines[row]}: {self.columns[feature]}"
+
+    def column(self, feature: int) -> str:
+        return f"{self.path}: {self.columns[feature]}"
+
 
 def label_column_chooser(label_column: int | str | None, path: Path) -> LabelChooser:
     """The label column a spec's ``label_column`` names: None the last; an int its 1-based
@@ -214,6 +235,14 @@ def label_column_chooser(label_column: int | str | None, path: Path) -> LabelCho
         return matches[0]
 
     return choose
+
+
+def _allow_long_fields() -> None:
+    """Let the csv module read a field as long as a whole file may be (its default stops at
+    128 KiB, also while a wrong delimiter is tried on a wide row): the size limit of the file
+    is the one limit on its lines."""
+    if csv.field_size_limit() < LIMITS.max_csv_bytes:
+        csv.field_size_limit(LIMITS.max_csv_bytes)
 
 
 def _lines(text: str) -> Iterator[str]:
@@ -270,6 +299,7 @@ def read_table(
     watch = _watch.get()
     total_lines = text.count("\n") + (not text.endswith("\n"))
     next_watch = 0 if watch is None else 1
+    _allow_long_fields()
     delimiter = sniff_delimiter(text)
     reader = csv.reader(_lines(text), delimiter=delimiter, strict=True)
     choose = label if label is not None else label_column_chooser(None, path)
@@ -322,7 +352,11 @@ def read_table(
             try:
                 numbers = [float(v) for v in values]
                 joined = "".join(values)
-                if "_" in joined or not joined.isascii() or not math.isfinite(sum(numbers)):
+                if "_" in joined or not joined.isascii():
+                    raise ValueError
+                # The sum is one fast test of every value; one that overflowed (1e308 + 1e308)
+                # says nothing, so then each value is looked at.
+                if not math.isfinite(sum(numbers)) and not all(map(math.isfinite, numbers)):
                     raise ValueError
             except ValueError:
                 _raise_bad_cell(path, line, row, feature_index, header, label_index)
@@ -389,6 +423,25 @@ def _raise_bad_cell(
                 )
             raise CSVError(f"{path}:{line}: {_column(j, header)}: {e}{hint}") from None
     raise CSVError(f"{path}:{line}: a feature is not a finite number")  # pragma: no cover
+
+
+#: How a user chooses the label column, on the command line and in a spec.
+CHOOSE_LABEL = "choose the label column with --label-column (label_column in a spec)"
+
+
+def numeric_labels_hint(table: Table) -> str:
+    """When the label column holds numbers that are not all whole (``-0.0171``): a hint that
+    it looks like a measured feature rather than classes, and how to choose another; else
+    ``""``."""
+    if table.label_index is None or not table.classes:
+        return ""
+    if not all(is_number(c) for c in table.classes) or integer_classes(table.classes):
+        return ""
+    example = next(c for c in table.classes if not _INTEGER.fullmatch(c))
+    return (
+        f"; the label column ({table.column(table.label_index)}) holds numbers such as "
+        f"{quote(example, 30)}, which look like a measured value, not a class: {CHOOSE_LABEL}"
+    )
 
 
 def class_order(labels: Sequence[str]) -> tuple[str, ...]:
@@ -535,8 +588,8 @@ def _split(data: CSVSource, seed: int, train: Table) -> CSVData:
         assert train.label_index is not None
         raise CSVError(
             f"{train.path}: the labels ({train.column(train.label_index)}) hold "
-            f"{len(classes):,} distinct values; the limit is {LIMITS.max_classes} classes "
-            "(is it the label column? label_column chooses another)"
+            f"{len(classes):,} distinct values; the limit is {LIMITS.max_classes} classes"
+            + (numeric_labels_hint(train) or " (is it the label column? " + CHOOSE_LABEL + ")")
         )
     if data.test_path:
         test_path = data_path(data, "test_path")
@@ -608,8 +661,8 @@ def stratified_split(
         if len(rows) < 2:
             raise CSVError(
                 f"{table.path}: class {quote(table.classes[c])} has {len(rows)} row: too few rows "
-                "for the split (each class needs one for training and one for testing); add rows "
-                "or give a test file"
+                "for the split (each class needs one for training and one for testing)"
+                + (numeric_labels_hint(table) or "; add rows or give a test file")
             )
         t = min(max(math.floor(fraction * len(rows) + 0.5), 1), len(rows) - 1)
         rng.shuffle(rows)

@@ -134,7 +134,7 @@ def test_plane_holds_other_features_at_their_training_mean(tmp_path):
     plane = run.plane(features=(2, 0), grid=4)
     assert plane.inputs.shape == (16, 3)
     mean = run.summary.mean[1]
-    assert torch.allclose(plane.inputs[:, 1], torch.full((16,), mean))
+    assert torch.allclose(plane.inputs[:, 1], torch.full((16,), mean, dtype=torch.float64))
     xs, ys = plane.inputs[:, 2].view(4, 4), plane.inputs[:, 0].view(4, 4)
     assert (xs[:, 1:] > xs[:, :-1]).all()  # left to right
     assert (ys[1:] < ys[:-1]).all()  # top row first: the largest value of the second feature

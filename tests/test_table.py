@@ -240,10 +240,29 @@ def test_a_test_file_of_another_width(tmp_path):
 
 
 def test_too_many_classes_suggest_the_wrong_column(tmp_path):
-    rows = "".join(f"{i},{i}.5\n" for i in range(LIMITS.max_classes + 1))
+    rows = "".join(f"{i},{i}\n" for i in range(LIMITS.max_classes + 1))  # row ids as labels
     with pytest.raises(CSVError, match=r"257 distinct values; the limit is 256 classes \(is it "
                                        r"the label column\?"):  # fmt: skip
         csv_spec(write(tmp_path, rows)).validate()
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        [f"{(i - 150) / 7919:.4f}" for i in range(300)],  # too many classes
+        ["-0.0171", "0.25", "0.25", "1.5", "1.5"],  # a class of one row
+        ["3.5", "3.5", "2e-3"],  # an exponent
+    ],
+    ids=["too-many", "one-row", "exponent"],
+)
+def test_a_numeric_label_column_says_so_and_how_to_choose_another(tmp_path, labels):
+    rows = "".join(f"{i},{i % 3},{label}\n" for i, label in enumerate(labels))
+    with pytest.raises(CSVError) as e:
+        csv_spec(write(tmp_path, "a,b,y\n" + rows)).validate()
+    message = str(e.value)
+    assert "the label column (column 3 (y)) holds numbers such as" in message
+    assert "look like a measured value, not a class" in message and "--label-column" in message
+    assert "\n" not in message
 
 
 @pytest.mark.parametrize(

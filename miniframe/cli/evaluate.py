@@ -76,7 +76,7 @@ def _test_set(args: argparse.Namespace, info: CheckpointInfo) -> tuple[Dataset, 
         if args.dataset is not None or args.n is not None:
             raise UsageError("--data evaluates on a file: --dataset and --n do not go with it")
         table = read_for_model(args.data, info.shape, labels_required=True)
-        data = table_dataset(table.features, table.n_features, table.y)
+        data = table_dataset(table)
         about = {"dataset": FILE_DATASET, "data": str(args.data)}
         return prepare(data, info.transform), about
     if csv_model:

@@ -42,13 +42,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.output is not None:
         check_writable(args.output)  # a bad path fails now, not after the work
-    from miniframe.engine import class_probabilities, read_for_model, table_dataset
+    from miniframe.engine import (
+        InputTransform,
+        class_probabilities,
+        prepare,
+        read_for_model,
+        table_dataset,
+    )
 
     model, info = read_model(args, COMMAND)
     shape = info.shape
     table = read_for_model(args.data, shape, labels_required=False, keep_cells=True)
-    data = table_dataset(table.features, table.n_features, None)
-    probs = class_probabilities(model, info.transform, data.x)
+    # as the model takes them: a value the model's dtype cannot hold is named by line, column
+    data = prepare(table_dataset(table, labels=False), info.transform)
+    probs = class_probabilities(model, InputTransform(), data.x)
     predicted = probs.argmax(dim=1).tolist()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
