@@ -6,7 +6,8 @@ Sequential), layers.py, losses.py, optim.py, data.py, train.py and results.py (w
 says: statuses, epoch summaries, the spread over seeds); then registry.py (every kind and
 limit), errors.py, spec.py (the run spec), shape.py (the data's shape, the input transform),
 table.py (CSV files), build.py (spec → engine objects), analysis.py and layer_stats.py
-(looking inside a model), presets.py, checkpoint.py and files.py.
+(looking inside a model), presets.py, checkpoint.py, documents.py (JSON and TOML text) and
+files.py.
 
 Import what you need from here: ``from miniframe.engine import RunSpec, Run``.
 """
@@ -17,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 # Names resolve lazily (PEP 562): `from miniframe.engine import RunSpec, LAYERS, load_preset`
 # imports no torch, so the terminal trainer reads specs and presets while torch loads in the
 # background. The torch-free modules are errors, registry, results, spec, shape, table,
-# presets, files and checkpoint's inspect_checkpoint. Their imports point one way, from the
-# bottom: registry and errors; shape (what data look like); table (CSV files); spec (a run,
+# presets, documents, files and checkpoint's inspect_checkpoint. Their imports point one way,
+# from the bottom: registry, errors and documents; shape (what data look like); table (CSV files); spec (a run,
 # which reads its data's shape through table); then build and train, with torch.
 _EXPORTS = {
     "analysis": ["DataPreview", "FeatureSummary", "InputPlane", "activations",

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .documents import DocumentError, load_json
 from .errors import FileError, SpecError
 from .files import read_bytes_limited, write_atomic_bytes
 from .registry import DATASETS, LAYERS, LIMITS
@@ -254,8 +255,8 @@ def _data_meta(
     spec). The checksum of a version-3 file covers the data text: it cannot be dropped."""
     if data_json is None:
         try:  # only generated data existed then: a csv spec would be a file edited by hand
-            name = json.loads(spec_json).get("data", {}).get("name")
-        except (ValueError, AttributeError, RecursionError):
+            name = load_json(spec_json).get("data", {}).get("name")
+        except (ValueError, AttributeError):
             name = None
         if isinstance(name, str) and name in DATASETS and DATASETS[name].from_file:
             raise CheckpointError(f"{path}: a checkpoint of CSV data without its data metadata")
@@ -263,12 +264,10 @@ def _data_meta(
     if not isinstance(data_json, str):
         raise CheckpointError(f"{path}: the stored data description is not JSON text")
     try:
-        raw = json.loads(data_json)
+        raw = load_json(data_json)
         shape = DataShape.from_dict(raw.get("shape") if isinstance(raw, dict) else None)
         transform = InputTransform.from_dict(raw.get("transform"), shape.n_inputs)
-    except RecursionError:
-        raise CheckpointError(f"{path}: corrupt data description (nested too deeply)") from None
-    except ValueError as e:  # JSONDecodeError too
+    except ValueError as e:  # DocumentError too
         raise CheckpointError(f"{path}: corrupt data description ({e})") from None
     return shape, transform
 
@@ -284,11 +283,12 @@ def _header(path: Path, data: bytes) -> tuple[dict[str, Any], int]:
     if n > len(data) - 8:
         raise CheckpointError(f"{path}: truncated or not a safetensors file (bad header length)")
     try:
-        header = json.loads(data[8 : 8 + n].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        header = load_json(data[8 : 8 + n].decode("utf-8"))
+    except UnicodeDecodeError:
         raise CheckpointError(f"{path}: corrupt header (not a safetensors file?)") from None
-    except RecursionError:
-        raise CheckpointError(f"{path}: corrupt header (nested too deeply)") from None
+    except DocumentError as e:
+        why = "not a safetensors file?" if str(e).startswith("not valid JSON") else str(e)
+        raise CheckpointError(f"{path}: corrupt header ({why})") from None
     if not isinstance(header, dict):
         raise CheckpointError(f"{path}: corrupt header")
     return header, 8 + n

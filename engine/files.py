@@ -165,9 +165,25 @@ def write_atomic_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically: a temporary file beside it, fsync, rename.
 
     Missing folders are created. FileError (and nothing written) when the target is not a
-    regular file; OSError when the disk refuses (the old file is then intact).
+    regular file, and when the system refuses (a read-only folder, a full disk: the message
+    names ``path`` and the system's reason, never the temporary file; the old file is then
+    intact).
     """
     target = write_target(path)
+    try:
+        _write_atomic(target, data)
+    except OSError as e:
+        folder = target.parent
+        if not folder.is_dir():
+            why = f"folder {folder} cannot be created ({e.strerror or e})"
+        elif not os.access(folder, os.W_OK | os.X_OK):
+            why = f"folder {folder} is not writable"
+        else:
+            why = f"cannot write ({e.strerror or e})"
+        raise FileError(f"{path}: {why}") from None
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
     folder = target.parent
     folder.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(folder)

@@ -88,7 +88,13 @@ def user_preset_dir(override: str | Path | None = None) -> Path:
 def builtin_names() -> list[str]:
     """The shipped presets' names, sorted."""
     folder = resources.files(_PACKAGE)
-    return sorted(p.name[: -len(".toml")] for p in folder.iterdir() if p.name.endswith(".toml"))
+    return sorted(p.name[: -len(".toml")] for p in folder.iterdir() if _is_preset_file(p.name))
+
+
+def _is_preset_file(name: str) -> bool:
+    """``NAME.toml``, not hidden: ``.toml``, ``.mine.toml`` and editors' ``.#x.toml`` are not
+    presets (nor could ``--preset`` name the first)."""
+    return name.endswith(".toml") and not name.startswith(".")
 
 
 def _user_files(override: str | Path | None) -> dict[str, Path]:
@@ -96,7 +102,7 @@ def _user_files(override: str | Path | None) -> dict[str, Path]:
         files = sorted(user_preset_dir(override).glob("*.toml"))
     except OSError:
         return {}
-    return {p.stem: p for p in files}
+    return {p.name[: -len(".toml")]: p for p in files if _is_preset_file(p.name)}
 
 
 # ---- listing and loading --------------------------------------------------------------------

@@ -179,7 +179,10 @@ class ParamSpec:
             if "_" in text:
                 raise ValueError(text)
             value: Number = self.type(text)
-        except ValueError:
+        except ValueError as e:
+            if "digits" in str(e):  # past Python's int conversion limit: a number, far too big
+                far = -math.inf if text.startswith("-") else math.inf
+                raise ValueError(f"{self.label} must be {self._range_error(far)}") from None
             raise ValueError(f"{self.label}: {show(text)} is not {noun}") from None
         return self.check(value)
 

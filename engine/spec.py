@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import tomllib
 import types
 import typing
 from collections.abc import Sequence
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .documents import DocumentError, load_json, load_toml
 from .errors import CSVError, FileError
 from .errors import SpecError as SpecError  # callers import it from here too
 from .files import read_bytes_limited, write_atomic_text
@@ -366,11 +366,9 @@ class RunSpec:
         cls, text: str, source: str = "spec", *, base: str | Path | None = None
     ) -> RunSpec:
         try:
-            raw = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as e:
-            raise SpecError(f"{source}: not valid TOML ({e})") from None
-        except RecursionError:
-            raise SpecError(f"{source}: not a run spec (nested too deeply)") from None
+            raw = load_toml(text)
+        except DocumentError as e:
+            raise SpecError(f"{source}: {_not_a_spec(e)}") from None
         return cls.from_dict(raw, source, base=base)
 
     @classmethod
@@ -382,14 +380,10 @@ class RunSpec:
         base: str | Path | None = None,
         shape: DataShape | None = None,
     ) -> RunSpec:
-        import json  # here, not at the top: the trainer's first frame reads only TOML
-
         try:
-            raw = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise SpecError(f"{source}: not valid JSON ({e})") from None
-        except RecursionError:
-            raise SpecError(f"{source}: not a run spec (nested too deeply)") from None
+            raw = load_json(text)
+        except DocumentError as e:
+            raise SpecError(f"{source}: {_not_a_spec(e)}") from None
         return cls.from_dict(raw, source, base=base, shape=shape)
 
     @classmethod
@@ -400,7 +394,7 @@ class RunSpec:
         path = Path(path)
         try:
             data = read_bytes_limited(path, LIMITS.max_spec_bytes, "run spec")
-            text = data.decode("utf-8")
+            text = data.decode("utf-8-sig")  # -sig: a leading byte-order mark is dropped
         except FileError as e:
             raise SpecError(str(e)) from None
         except UnicodeDecodeError:
@@ -689,3 +683,8 @@ def _convert(value: object, tp: Any, path: str) -> Any:
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return _from_table(tp, value, f"{path}.")
     raise TypeError(f"no reader for {path} of type {tp!r}")  # a new field needs one
+
+
+def _not_a_spec(error: DocumentError) -> str:
+    text = str(error)
+    return f"not a run spec ({text})" if text == "nested too deeply" else text

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from miniframe.engine import OPTIONS, check_writable
+from miniframe.engine import OPTIONS, FileError, check_writable
 
 from .args import (
     EXIT_FAILED,
@@ -124,8 +124,8 @@ def _train(args: argparse.Namespace, spec: RunSpec, run: Run, record: RunRecorde
     if args.save is not None:
         try:
             run.save(args.save)
-        except OSError as e:
-            raise UsageError(f"--save {args.save}: cannot write ({e.strerror or e})") from None
+        except FileError as e:  # a full disk, say: the run is recorded, the message names it
+            raise UsageError(f"--save {e}") from None
         record.checkpoint(args.save)
         if not args.json:
             print(f"saved {args.save}")
