@@ -3,13 +3,15 @@
 message seen (first stderr line), and whether anything already on disk changed.
 
 Not a test (the regression tests live in tests/): a way to see, in one place, what a user
-gets for each kind of bad input. Usage: ``python tools/bad_input_matrix.py`` (about a minute).
+gets for each kind of bad input. Usage: ``python tools/bad_input_matrix.py [WORD…]`` (every
+case, a few minutes; with words, the cases whose name holds one of them).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import sqlite3
 import subprocess
@@ -17,6 +19,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 Case = tuple[str, list[str], Callable[[Path], None] | None]
 
@@ -79,8 +82,14 @@ def _both(*setups: Callable[[Path], None]) -> Callable[[Path], None]:
 ROWS = "x,y,c\n" + "".join(f"{i % 7},{(i * 3) % 5},{i % 2}\n" for i in range(40))
 
 
+def _env(folder: Path) -> dict[str, str]:
+    """The case's own run history and user config (presets), inside its folder."""
+    return dict(os.environ, MINIFRAME_DATA_DIR=str(folder / "data"),
+                MINIFRAME_CONFIG_DIR=str(folder / "config"))  # fmt: skip
+
+
 def _miniframe(folder: Path, *argv: str) -> None:
-    env = dict(os.environ, MINIFRAME_DATA_DIR=str(folder / "data"))
+    env = _env(folder)
     subprocess.run([sys.executable, "-m", "miniframe", *argv], cwd=folder, env=env, check=True,
                    capture_output=True)  # fmt: skip
 
@@ -104,6 +113,73 @@ def _link(name: str, target: str) -> Callable[[Path], None]:
     return setup
 
 
+def _resigned(edit: Callable[[dict[str, Any]], None]) -> Callable[[Path], None]:
+    """m.safetensors (see _trained, standardised) with its metadata edited and re-signed: a
+    correct checksum over content that only the content checks can refuse."""
+
+    def setup(folder: Path) -> None:
+        (folder / "d.csv").write_text(ROWS)
+        _miniframe(folder, "train", "--preset", "quick", "--epochs", "1", "--data", "d.csv",
+                   "--standardize", "--save", "m.safetensors", "--no-record")  # fmt: skip
+        from miniframe.engine import checkpoint as ckpt
+
+        path = folder / "m.safetensors"
+        data = path.read_bytes()
+        n = int.from_bytes(data[:8], "little")
+        header, body = json.loads(data[8 : 8 + n]), data[8 + n :]
+        meta = header["__metadata__"]
+        edit(meta)
+        tensors = {k: body[e["data_offsets"][0] : e["data_offsets"][1]]
+                   for k, e in header.items() if k != "__metadata__"}  # fmt: skip
+        meta["sha256"] = ckpt._checksum(meta["spec"], int(meta["epoch"]), tensors, meta["data"])
+        new = json.dumps(header).encode()
+        path.write_bytes(len(new).to_bytes(8, "little") + new + body)
+
+    return setup
+
+
+def _data_edit(key: str, field: str, index: int, value: Any) -> Callable[[dict[str, Any]], None]:
+    def edit(meta: dict[str, Any]) -> None:
+        data = json.loads(meta["data"])
+        data[key][field][index] = value
+        meta["data"] = json.dumps(data)
+
+    return edit
+
+
+def _spec_edit(old: str, new: str) -> Callable[[dict[str, Any]], None]:
+    def edit(meta: dict[str, Any]) -> None:
+        meta["spec"] = meta["spec"].replace(old, new, 1)
+
+    return edit
+
+
+def _preset(name: str, text: str) -> Callable[[Path], None]:
+    def setup(folder: Path) -> None:
+        (folder / "config" / "presets").mkdir(parents=True)
+        (folder / "config" / "presets" / name).write_text(text)
+
+    return setup
+
+
+HUGE = "9" * 5000
+WIDE = "".join(
+    ",".join(["0.12345678901234567890123456789012"] * 4000) + f",{i % 2}\n" for i in range(12)
+)
+STAMPS = "t,c\n" + "".join(f"{1.7e9 + 20 * (i % 2) + i % 5:.1f},{i % 2}\n" for i in range(200))
+BIG_CELL = (
+    "x,y,c\n"
+    + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(40))
+    + '1,"'
+    + "7" * 200_000
+    + '",0\n'
+)
+FAR = "a,b,c\n" + "".join(f"{i},{'1e300' if i == 5 else i % 3},{i % 2}\n" for i in range(40))
+SUM = "a,b,c\n" + "".join(
+    f"{'1e308,1e308' if i == 5 else f'{i},{i % 3}'},{i % 2}\n" for i in range(40)
+)
+LABELS = "a,b,y\n" + "".join(f"{i},{i % 3},{(i - 20) / 997:.4f}\n" for i in range(40))
+QUICK = '[[layers]]\nkind = "linear"\nunits = 8\n[[layers]]\nkind = "relu"\n[[layers]]\nkind = "linear"\nunits = "classes"\n'
 T = ["train", "--no-record", "--epochs", "1"]
 CASES: list[Case] = [
     ("deeply nested JSON config", [*T, "--config", "deep.json"], _write("deep.json", "[" * 100000 + "]" * 100000)),
@@ -132,7 +208,7 @@ CASES: list[Case] = [
     ("evaluate --n 1e9", ["evaluate", "good.safetensors", "--n", "1000000000"], _flipped_checkpoint),
     ("CSV: typo in first data row", [*T, "--preset", "quick", "--data", "typo.csv"], _write("typo.csv", "0.5,0..3,1\n0.1,0.2,0\n0.3,0.1,1\n")),
     ("CSV: 1_0 as a number", [*T, "--preset", "quick", "--data", "under.csv"], _write("under.csv", "x,y,c\n1_0,2,0\n1,2,1\n")),
-    ("CSV: label >= 2**63", [*T, "--preset", "quick", "--data", "lab.csv"], _write("lab.csv", "x,y,c\n" + "".join(f"{i},{i % 3},{2**63 if i % 2 else 0}\n" for i in range(20)))),
+    ("CSV: label >= 2**63", [*T, "--preset", "quick", "--data", "lab.csv", "--batch-size", "4"], _write("lab.csv", "x,y,c\n" + "".join(f"{i},{i % 3},{2**63 if i % 2 else 0}\n" for i in range(20)))),
     ("CSV: one class", [*T, "--preset", "quick", "--data", "one.csv"], _write("one.csv", "x,y,c\n1,2,0\n1,3,0\n2,2,0\n")),
     ("CSV: empty file", [*T, "--preset", "quick", "--data", "empty.csv"], _write("empty.csv", "")),
     ("CSV: NaN value", [*T, "--preset", "quick", "--data", "nan.csv"], _write("nan.csv", "x,y,c\n1,nan,0\n1,3,1\n2,2,0\n3,3,1\n")),
@@ -150,6 +226,30 @@ CASES: list[Case] = [
     ("train --save onto the history's -wal", ["train", "--epochs", "1", "--save", "data/runs.sqlite3-wal"], _recorded),
     ("runs export --csv onto the run history", ["runs", "export", "1", "--csv", "data/runs.sqlite3"], _recorded),
     ("bench --json onto the run history", ["bench", "--quick", "--json", "data/runs.sqlite3"], _recorded),
+    # 2. CSV all the way
+    ("CSV: a 200 KiB cell", [*T, "--data", "big.csv"], _write("big.csv", BIG_CELL)),
+    ("CSV: 4,000 features, 140 KB lines (valid)", [*T, "--data", "wide.csv", "--batch-size", "4"], _write("wide.csv", WIDE)),
+    ("CSV: t≈1.7e9, classes 20 s apart", [*T, "--data", "t.csv"], _write("t.csv", STAMPS)),
+    ("CSV: t≈1.7e9 --standardize (valid: float64)", ["train", "--no-record", "--epochs", "30", "--data", "t.csv", "--standardize", "--json"], _write("t.csv", STAMPS)),
+    ("CSV: 1e300, beyond float32", [*T, "--data", "far.csv"], _write("far.csv", FAR)),
+    ("CSV: 1e300 --standardize", [*T, "--data", "far.csv", "--standardize"], _write("far.csv", FAR)),
+    ("CSV: 1e308,1e308 (the sum overflows)", [*T, "--data", "sum.csv"], _write("sum.csv", SUM)),
+    ("CSV: a continuous label column", [*T, "--data", "y.csv"], _write("y.csv", LABELS)),
+    ("predict: a value beyond float32", ["predict", "m.safetensors", "new.csv"], _both(_trained, _write("new.csv", "x,y\n1,2\n3,5e39\n"))),
+    # 7. numbers past Python's 4,300-digit limit
+    ("5,000-digit units in a TOML config", [*T, "--config", "c.toml"], _write("c.toml", f'[[layers]]\nkind = "linear"\nunits = {HUGE}\n')),
+    ("5,000-digit seed in a JSON config", [*T, "--config", "c.json"], _write("c.json", f'{{"seed": {HUGE}, "layers": []}}')),
+    ("5,000-digit epochs in a preset", [*T, "--preset", "big"], _preset("big.toml", f"epochs = {HUGE}\n")),
+    ("5,000-digit units in a checkpoint", ["evaluate", "m.safetensors"], _resigned(_spec_edit('"units": 25', f'"units": {HUGE}'))),
+    ("--seed of 5,000 digits", [*T, "--seed", HUGE], None),
+    # 8. the stored input transform
+    ("checkpoint std 1e-300: predict", ["predict", "m.safetensors", "d.csv"], _resigned(_data_edit("transform", "std", 0, 1e-300))),
+    ("checkpoint std 1e-300: evaluate", ["evaluate", "m.safetensors"], _resigned(_data_edit("transform", "std", 0, 1e-300))),
+    ("checkpoint mean 5e38", ["evaluate", "m.safetensors"], _resigned(_data_edit("transform", "mean", 1, 5e38))),
+    ("checkpoint with two classes of one name", ["evaluate", "m.safetensors"], _resigned(_data_edit("shape", "class_names", 1, "0"))),
+    # 10. files and presets
+    ("a hidden presets/.toml", [*T, "--preset", ".toml"], _preset(".toml", QUICK)),
+    ("TOML config with a byte-order mark (valid)", [*T, "--config", "bom.toml"], _write_bytes("bom.toml", b"\xef\xbb\xbf" + QUICK.encode())),
     ("bench on an unknown preset", ["bench", "--quick", "--presets", "nosuch"], None),
 ]  # fmt: skip
 
@@ -175,13 +275,16 @@ def _digest(folder: Path) -> dict[str, str]:
 
 def main() -> int:
     rows = ["| case | exit | message (first line of stderr) | files on disk |", "|---|---|---|---|"]
+    words = sys.argv[1:]
     for name, argv, setup in CASES:
+        if words and not any(w.lower() in name.lower() for w in words):
+            continue
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             if setup is not None:
                 setup(folder)
             before = _digest(folder)
-            env = dict(os.environ, MINIFRAME_DATA_DIR=str(folder / "data"))
+            env = _env(folder)
             try:
                 proc = subprocess.run(
                     [sys.executable, "-m", "miniframe", *argv],
@@ -196,7 +299,7 @@ def main() -> int:
                 first = "TRACEBACK: " + lines[-1]
             after = _digest(folder)
             kept = all(after.get(k) == v for k, v in before.items())
-            first = first.replace("|", "\\|")[:150]
+            first = first.replace("|", "\\|")[:240]
             rows.append(f"| {name} | {code} | {first} | {'intact' if kept else 'CHANGED'} |")
             print(rows[-1], file=sys.stderr, flush=True)
     print("\n".join(rows))
