@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 # imports no torch, so the terminal trainer reads specs and presets while torch loads in the
 # background. The torch-free modules are errors, registry, results, spec, shape, table,
 # presets, documents, files and checkpoint's inspect_checkpoint. Their imports point one way,
-# from the bottom: registry, errors and documents; shape (what data look like); table (CSV files); spec (a run,
-# which reads its data's shape through table); then build and train, with torch.
+# from the bottom: registry, errors and documents; shape (what data look like); table (CSV
+# files); spec (a run, which reads its data's shape through table); then build and train.
 _EXPORTS = {
     "analysis": ["DataPreview", "FeatureSummary", "InputPlane", "activations",
                  "class_probabilities", "confusion_matrix", "plane_inputs", "preview_data"],
