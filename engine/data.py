@@ -28,8 +28,8 @@ from torch import Tensor
 from .errors import CSVError, FileError
 from .files import read_bytes_limited
 from .registry import DATASETS, LIMITS, N_CLASSES
-from .shape import InputTransform
-from .table import CSVData, RowOrigin, Table, quote
+from .shape import InputTransform, RowOrigin
+from .table import CSVData, Table, quote
 
 __all__ = [
     "MODEL_DTYPE", "CSVError", "Dataset", "centre_inputs", "csv_datasets", "load_csv",

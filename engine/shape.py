@@ -29,9 +29,10 @@ from .errors import CSVError
 from .registry import LIMITS, N_INPUTS, show
 
 if TYPE_CHECKING:
-    from torch import Tensor
+    from collections.abc import Sequence
+    from pathlib import Path
 
-    from .table import RowOrigin
+    from torch import Tensor
 
 
 def as_float32(value: float) -> float | None:
@@ -42,6 +43,22 @@ def as_float32(value: float) -> float | None:
     except OverflowError:
         return None
     return rounded if math.isfinite(rounded) else None
+
+
+@dataclass(frozen=True)
+class RowOrigin:
+    """The file a dataset's rows were read from, each row's line in it and each feature's
+    column: what a message about a value names (``d.csv:12: column 2 (x)``)."""
+
+    path: Path
+    lines: Sequence[int]
+    columns: tuple[str, ...]
+
+    def cell(self, row: int, feature: int) -> str:
+        return f"{self.path}:{self.lines[row]}: {self.columns[feature]}"
+
+    def column(self, feature: int) -> str:
+        return f"{self.path}: {self.columns[feature]}"
 
 
 TOY_FEATURES = ("x1", "x2")

@@ -53,7 +53,7 @@ from .errors import CSVError as CSVError  # callers import it from here too
 from .errors import FileError
 from .files import read_bytes_limited
 from .registry import LIMITS
-from .shape import DataShape
+from .shape import DataShape, RowOrigin
 
 DELIMITERS = (",", ";", "\t")
 SNIFF_LINES = 20  # lines the delimiter is chosen from
@@ -182,22 +182,6 @@ class Table:
         """Where the rows ``rows`` (default: all) came from, for messages naming a cell."""
         lines = self.lines if rows is None else array("q", (self.lines[i] for i in rows))
         return RowOrigin(self.path, lines, tuple(self.column(j) for j in self.feature_index))
-
-
-@dataclass(frozen=True)
-class RowOrigin:
-    """The file a dataset's rows were read from, each row's line in it and each feature's
-    column: what a message about a value names (``d.csv:12: column 2 (x)``)."""
-
-    path: Path
-    lines: Sequence[int]
-    columns: tuple[str, ...]
-
-    def cell(self, row: int, feature: int) -> str:
-        return f"{self.path}:{self.lines[row]}: {self.columns[feature]}"
-
-    def column(self, feature: int) -> str:
-        return f"{self.path}: {self.columns[feature]}"
 
 
 def label_column_chooser(label_column: int | str | None, path: Path) -> LabelChooser:

@@ -18,6 +18,7 @@ import miniframe.engine.files as files_mod
 from miniframe.engine import (
     LIMITS,
     CheckpointError,
+    FileError,
     Run,
     UnverifiedCheckpointWarning,
     inspect_checkpoint,
@@ -294,8 +295,9 @@ def test_failed_write_mid_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(files_mod.os, "fdopen", lambda *a, **k: HalfFile(real_fdopen(*a, **k)))
     new_run = trained_run(seed=9)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(FileError, match=r"good\.safetensors: cannot write \(No space") as e:
         save_checkpoint(path, new_run.model, new_run.spec)
+    assert ".tmp" not in str(e.value)  # the file asked for, not the temporary one
     monkeypatch.undo()
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["good.safetensors"]

@@ -176,6 +176,7 @@ def test_enter_reads_with_progress_and_escape_cancels_the_read(tmp_path: Path) -
             assert app.results == [] and not bar.display
             await press(pilot, "escape")
             await wait_closed(pilot, DataPicker)
+            await wait_for(pilot, lambda: app.results, what="the dialog's result")
             assert app.results == [None]
 
     run(go())
@@ -201,6 +202,7 @@ def test_a_real_read_reports_lines_and_returns_what_load_returned(tmp_path: Path
             await wait_dialog(pilot, DataPicker)
             await press(pilot, "enter")
             await wait_closed(pilot, DataPicker)
+            await wait_for(pilot, lambda: app.results, what="the dialog's result")
             assert app.results == [CsvChoice(data)]
             result = app.results[0]
             assert result is not None and result.loaded == 20000
