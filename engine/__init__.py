@@ -43,8 +43,8 @@ _EXPORTS = {
                 "load_entry", "load_preset", "preset_names", "save_user_preset", "user_preset_dir"],
     "registry": ["CLASSES_UNITS", "DATASETS", "FILE_DATASET", "GENERATED_DATASETS", "INITS",
                  "LAYERS", "LIMITS", "LOSSES", "N_CLASSES", "N_INPUTS", "OPTIONS", "SETTINGS",
-                 "SOLVERS", "Circle", "DatasetKind", "LayerKind", "Limits", "ParamSpec",
-                 "layer_kind", "reads_file"],
+                 "SETTING_AT", "SOLVERS", "SPEC_SETTINGS", "Circle", "DatasetKind", "LayerKind",
+                 "Limits", "ParamSpec", "Setting", "layer_kind", "reads_file"],
     "replicas": ["ReplicaTrainer", "replica_support"],
     "results": ["HIGHER_IS_BETTER", "METRICS", "Band", "EpochSummary", "LayerStats",
                 "ReplicaEpoch", "Status", "spread"],
@@ -140,13 +140,16 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps the two in 
     from .registry import N_CLASSES as N_CLASSES
     from .registry import N_INPUTS as N_INPUTS
     from .registry import OPTIONS as OPTIONS
+    from .registry import SETTING_AT as SETTING_AT
     from .registry import SETTINGS as SETTINGS
     from .registry import SOLVERS as SOLVERS
+    from .registry import SPEC_SETTINGS as SPEC_SETTINGS
     from .registry import Circle as Circle
     from .registry import DatasetKind as DatasetKind
     from .registry import LayerKind as LayerKind
     from .registry import Limits as Limits
     from .registry import ParamSpec as ParamSpec
+    from .registry import Setting as Setting
     from .registry import layer_kind as layer_kind
     from .registry import reads_file as reads_file
     from .replicas import ReplicaTrainer as ReplicaTrainer

@@ -410,32 +410,106 @@ def is_device(name: object) -> bool:
     return head == "cuda" and index.isdigit() and len(index) <= 3
 
 
-# ---- numbers a user sets -----------------------------------------------------------------------
-#: Spec settings by their path in a spec (``solver.lr``): the spec dataclasses state the
-#: defaults, these what is accepted. Validation, CLI flags and the trainer's fields use them.
-SETTINGS: dict[str, ParamSpec] = {
-    "solver.lr": ParamSpec("lr", "learning rate", float, 0.0, LIMITS.max_lr, low_open=True),
-    "solver.momentum": ParamSpec("momentum", "momentum", float, 0.0, 1.0, high_open=True),
-    "solver.weight_decay": ParamSpec(
-        "weight_decay", "weight decay", float, 0.0, LIMITS.max_coefficient
-    ),
-    "solver.betas": ParamSpec("betas", "Adam beta", float, 0.0, 1.0, high_open=True),
-    "data.n_train": ParamSpec("n_train", "train size", int, 1, LIMITS.max_samples),
-    "data.n_test": ParamSpec("n_test", "test size", int, 1, LIMITS.max_samples),
-    "data.noise": ParamSpec("noise", "noise", float, 0.0, LIMITS.max_coefficient),
-    "data.classes": ParamSpec("classes", "classes", int, 2, LIMITS.max_toy_classes),
-    "data.test_fraction": ParamSpec(
-        "test_fraction", "test fraction", float, 0.0, 1.0, low_open=True, high_open=True
-    ),
-    "epochs": ParamSpec("epochs", "epochs", int, 1, LIMITS.max_epochs),
-    "batch_size": ParamSpec("batch_size", "batch size", int, 1, LIMITS.max_samples),
-    "seed": ParamSpec("seed", "seed", int, 0, LIMITS.max_seed),
-    "data.seed": ParamSpec("seed", "data seed", int, 0, LIMITS.max_seed),
-    "stop.target_acc": ParamSpec(
-        "target_acc", "target test accuracy", float, 0.0, 100.0, low_open=True
-    ),
-    "stop.patience": ParamSpec("patience", "patience", int, 1, LIMITS.max_epochs),
-}
+# ---- the settings of a run spec ----------------------------------------------------------------
+@dataclass(frozen=True)
+class Setting:
+    """One setting of a run spec, and how every entry point offers it.
+
+    ``path`` is where the spec holds it (``solver.lr``; the spec's dataclasses state its
+    default). What it takes: a number within ``number``'s bounds, one of ``choices`` (the
+    names of a registry table), a yes/no ``switch``, or else free text. ``key`` names it for
+    people: the command line's flag (``lr`` → ``--lr``, ``data_seed`` → ``--data-seed``,
+    offered when ``flag``) and the trainer's field. ``group`` is the part of the run it sets
+    (``training``, ``data``, ``stop``: the CLI's help groups), ``short`` the trainer's row
+    label (14 columns; default :attr:`label`), ``row``: the trainer shows it. The table's
+    order is the order the trainer shows and ``--help`` lists them in.
+    """
+
+    path: str
+    key: str
+    group: str
+    number: ParamSpec | None = None
+    choices: tuple[str, ...] = ()
+    switch: bool = False
+    short: str = ""
+    help: str = ""
+    metavar: str | None = None
+    flag: bool = True
+    row: bool = True
+
+    @property
+    def label(self) -> str:
+        """What messages call it: the number's label (``learning rate``), else its key."""
+        return self.number.label if self.number is not None else self.key.replace("_", " ")
+
+    @property
+    def flag_name(self) -> str:
+        """The command line's flag: ``--`` and the key, ``-`` for ``_``."""
+        return "--" + self.key.replace("_", "-")
+
+    @property
+    def row_label(self) -> str:
+        return self.short or self.label
+
+
+#: Every setting of a run spec but its layers, name and description, in the order the trainer
+#: shows them. A new setting is one entry here (and its field in the spec's dataclasses);
+#: spec validation, the CLI's flags and overrides, sweep grids and the trainer read it.
+SPEC_SETTINGS: tuple[Setting, ...] = (
+    Setting("loss", "loss", "training", choices=tuple(LOSSES)),
+    Setting("solver.name", "solver", "training", choices=tuple(SOLVERS)),
+    Setting("solver.lr", "lr", "training",
+            ParamSpec("lr", "learning rate", float, 0.0, LIMITS.max_lr, low_open=True)),
+    Setting("solver.momentum", "momentum", "training",
+            ParamSpec("momentum", "momentum", float, 0.0, 1.0, high_open=True)),
+    Setting("solver.weight_decay", "weight_decay", "training",
+            ParamSpec("weight_decay", "weight decay", float, 0.0, LIMITS.max_coefficient)),
+    Setting("solver.betas", "betas", "training",
+            ParamSpec("betas", "Adam beta", float, 0.0, 1.0, high_open=True),
+            flag=False, row=False),  # two numbers: a config file sets them
+    Setting("batch_size", "batch_size", "training",
+            ParamSpec("batch_size", "batch size", int, 1, LIMITS.max_samples)),
+    Setting("epochs", "epochs", "training",
+            ParamSpec("epochs", "epochs", int, 1, LIMITS.max_epochs)),
+    Setting("init", "init", "training", choices=tuple(INITS)),
+    Setting("seed", "seed", "training", ParamSpec("seed", "seed", int, 0, LIMITS.max_seed)),
+    Setting("device", "device", "training", help="cpu (default) or cuda", row=False),
+    Setting("data.name", "dataset", "data", choices=tuple(DATASETS)),
+    Setting("data.classes", "classes", "data",
+            ParamSpec("classes", "classes", int, 2, LIMITS.max_toy_classes),
+            help="blobs and spirals: k classes"),
+    Setting("data.seed", "data_seed", "data",
+            ParamSpec("seed", "data seed", int, 0, LIMITS.max_seed),
+            help="seed of the data alone (default: --seed)"),
+    Setting("data.noise", "noise", "data",
+            ParamSpec("noise", "noise", float, 0.0, LIMITS.max_coefficient)),
+    Setting("data.n_train", "n_train", "data",
+            ParamSpec("n_train", "train size", int, 1, LIMITS.max_samples), flag=False),
+    Setting("data.n_test", "n_test", "data",
+            ParamSpec("n_test", "test size", int, 1, LIMITS.max_samples), flag=False),
+    Setting("data.test_fraction", "test_fraction", "data",
+            ParamSpec("test_fraction", "test fraction", float, 0.0, 1.0, low_open=True,
+                      high_open=True),
+            help="share of each class held out for testing without --test-data (default 0.2)",
+            row=False),
+    Setting("data.standardize", "standardize", "data", switch=True, row=False,
+            help="subtract the training set's mean, divide by its std, per feature"),
+    Setting("stop.target_acc", "target_acc", "stop",
+            ParamSpec("target_acc", "target test accuracy", float, 0.0, 100.0, low_open=True),
+            short="stop at acc %", metavar="PCT",
+            help="stop once the test accuracy reaches PCT %%"),
+    Setting("stop.patience", "patience", "stop",
+            ParamSpec("patience", "patience", int, 1, LIMITS.max_epochs), metavar="N",
+            help="stop when the test loss has not improved for N epochs"),
+    Setting("stop.restore_best", "restore_best", "stop", switch=True,
+            help="end with the weights of the epoch of lowest test loss"),
+)  # fmt: skip
+
+#: Each setting by its path.
+SETTING_AT: dict[str, Setting] = {s.path: s for s in SPEC_SETTINGS}
+
+#: The numbers among them, by path: what each accepts (validation, CLI flags, grids, fields).
+SETTINGS: dict[str, ParamSpec] = {s.path: s.number for s in SPEC_SETTINGS if s.number}
 
 #: Numbers the command line takes that are not spec settings.
 OPTIONS: dict[str, ParamSpec] = {

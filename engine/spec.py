@@ -218,9 +218,9 @@ class RunSpec:
         file is read: :class:`~.table.CSVError`, a SpecError, names what is wrong with it).
         """
         for table, name in (("", "loss"), ("solver.", "name"), ("", "init"), ("data.", "name")):
-            _check_name(f"{table}{name}", self._get(f"{table}{name}"))
+            _check_name(f"{table}{name}", self.get(f"{table}{name}"))
         for path, p in SETTINGS.items():
-            value = self._get(path)
+            value = self.get(path)
             if path == "solver.betas":
                 if not isinstance(value, tuple | list) or len(value) != 2:
                     raise SpecError(f"{path}: Adam betas must be two numbers, got {show(value)}")
@@ -280,11 +280,29 @@ class RunSpec:
         if d.center and d.standardize:
             raise SpecError("data.standardize: choose center or standardize, not both")
 
-    def _get(self, path: str) -> Any:
+    # ---- one setting by its path -------------------------------------------------------
+    def get(self, path: str) -> Any:
+        """The setting at ``path``: ``solver.lr``, ``batch_size``, ``data.seed`` (the paths of
+        :data:`~.registry.SPEC_SETTINGS`, or any other field of the spec's tables). KeyError
+        for a path that names no field."""
+        _field_type(path)
         value: Any = self
         for part in path.split("."):
             value = getattr(value, part)
         return value
+
+    def with_setting(self, path: str, value: Any) -> RunSpec:
+        """A copy with the setting at ``path`` set to ``value``, read as a spec file's value
+        is (a number within its bounds, true or false, a string, None where the setting may
+        be unset): SpecError names the path and what is wrong, KeyError a path that names no
+        field. How the settings go together (a solver's name, the data's classes, a batch no
+        larger than the training set) is :meth:`validate`'s to check."""
+        converted = _convert(value, _field_type(path), path)
+        head, _, rest = path.partition(".")
+        if not rest:
+            return self.replace(**{head: converted})
+        table = dataclasses.replace(getattr(self, head), **{rest: converted})
+        return self.replace(**{head: table})
 
     def layer_widths(self, shape: DataShape | None = None) -> list[tuple[int, int]]:
         """(in, out) width of every layer, checking the stack as it goes
@@ -565,13 +583,28 @@ def _plain(value: Any) -> Any:
 
 
 @functools.cache
-def _optional(path: str) -> bool:
-    """Whether the spec field at ``path`` may be None (its annotation says ``| None``)."""
+def _field_type(path: str) -> Any:
+    """The annotation of the spec field at ``path`` (``solver.lr`` → float); KeyError for a
+    path that names no field (the layers are a list, not a setting)."""
     *tables, name = path.split(".")
     cls: Any = RunSpec
-    for t in tables:
-        cls = typing.get_type_hints(cls)[t]
-    return type(None) in typing.get_args(typing.get_type_hints(cls)[name])
+    try:
+        for t in tables:
+            cls = typing.get_type_hints(cls)[t]
+            if not dataclasses.is_dataclass(cls):
+                raise KeyError(t)
+        hint = typing.get_type_hints(cls)[name]
+    except (KeyError, TypeError):
+        raise KeyError(f"no setting {path!r} in a run spec") from None
+    if path == "layers" or dataclasses.is_dataclass(hint):
+        raise KeyError(f"{path!r} is not one setting of a run spec")
+    return hint
+
+
+@functools.cache
+def _optional(path: str) -> bool:
+    """Whether the spec field at ``path`` may be None (its annotation says ``| None``)."""
+    return type(None) in typing.get_args(_field_type(path))
 
 
 def _names_a_file(e: SpecError) -> bool:

@@ -1,5 +1,15 @@
 """The run a command line describes: a preset or config file plus overrides, shared by every
-command that trains (``train`` and, later, ``sweep``) so they accept the same flags."""
+command that trains (``train`` and ``sweep``) so they accept the same flags.
+
+The flags are the registry's settings table (:data:`~miniframe.engine.SPEC_SETTINGS`): each
+setting offered on the command line is a flag named by its key (``--lr``, ``--data-seed``),
+parsed as the setting takes its value (a number within its bounds, one of its choices, a
+switch), in its group's part of ``--help``, and applied with ``RunSpec.with_setting``. A new
+setting needs nothing here. Beside the table, by name, are the flags that are not one setting
+each: where the run comes from (``--preset``, ``--config``) and a CSV file's (``--data``,
+``--test-data``, ``--label-column``, and the rule that standardizing or a file drops the
+generated data's centring).
+"""
 
 from __future__ import annotations
 
@@ -10,19 +20,23 @@ from pathlib import Path
 from typing import Any
 
 from miniframe.engine import (
-    DATASETS,
     FILE_DATASET,
-    INITS,
-    LOSSES,
-    SETTINGS,
-    SOLVERS,
+    SPEC_SETTINGS,
     RunSpec,
+    Setting,
     builtin_names,
     load_preset,
     reads_file,
 )
 
 from .args import UsageError, check_outputs, name, number, path
+
+#: The groups of ``--help``: a setting's group → its title (None: the command's own options).
+GROUPS = {
+    "training": None,
+    "data": "data (your own: a CSV file; see README)",
+    "stop": "stop conditions",
+}
 
 
 def add_spec_arguments(t: argparse.ArgumentParser) -> None:
@@ -37,19 +51,36 @@ def add_spec_arguments(t: argparse.ArgumentParser) -> None:
     src.add_argument(
         "--config", metavar="FILE", type=path("config file"), help="a run spec as TOML (or .json)"
     )
-    t.add_argument("--epochs", type=number(SETTINGS["epochs"]))
-    t.add_argument("--lr", type=number(SETTINGS["solver.lr"]), help="learning rate")
-    t.add_argument("--batch-size", type=number(SETTINGS["batch_size"]))
-    t.add_argument("--loss", choices=list(LOSSES))
-    t.add_argument("--solver", choices=list(SOLVERS))
-    t.add_argument("--momentum", type=number(SETTINGS["solver.momentum"]))
-    t.add_argument("--weight-decay", type=number(SETTINGS["solver.weight_decay"]))
-    t.add_argument("--init", choices=list(INITS))
-    t.add_argument("--dataset", choices=list(DATASETS))
-    t.add_argument("--noise", type=number(SETTINGS["data.noise"]))
-    t.add_argument("--seed", type=number(SETTINGS["seed"]))
-    t.add_argument("--device", help="cpu (default) or cuda")
-    data = t.add_argument_group("data (your own: a CSV file; see README)")
+    groups: dict[str, Any] = {
+        group: t if title is None else t.add_argument_group(title)
+        for group, title in GROUPS.items()
+    }
+    _add_csv_arguments(groups["data"])
+    for setting in SPEC_SETTINGS:
+        if setting.flag:
+            groups[setting.group].add_argument(setting.flag_name, **_argument(setting))
+
+
+def _argument(setting: Setting) -> dict[str, Any]:
+    """How argparse reads a setting's flag."""
+    spec: dict[str, Any] = {"dest": setting.key}
+    if setting.help:
+        spec["help"] = setting.help
+    elif setting.number is not None and setting.label != setting.key.replace("_", " "):
+        spec["help"] = setting.label
+    if setting.metavar:
+        spec["metavar"] = setting.metavar
+    if setting.switch:
+        spec["action"] = "store_true"
+    elif setting.number is not None:
+        spec["type"] = number(setting.number)
+    elif setting.choices:
+        spec["choices"] = list(setting.choices)
+    return spec
+
+
+# ---- beside the table: a CSV file's flags ---------------------------------------------------
+def _add_csv_arguments(data: Any) -> None:
     data.add_argument(
         "--data", metavar="FILE.csv", type=path("data file"), help="train on this CSV file"
     )
@@ -58,36 +89,8 @@ def add_spec_arguments(t: argparse.ArgumentParser) -> None:
         help="test on this CSV file (default: a stratified split of --data)",
     )  # fmt: skip
     data.add_argument(
-        "--test-fraction", type=number(SETTINGS["data.test_fraction"]),
-        help="share of each class held out for testing without --test-data (default 0.2)",
-    )  # fmt: skip
-    data.add_argument(
         "--label-column", metavar="C", type=label_column,
         help="the labels' column: a header name or a 1-based number, -1 the last (default)",
-    )  # fmt: skip
-    data.add_argument(
-        "--standardize", action="store_true",
-        help="subtract the training set's mean, divide by its std, per feature",
-    )  # fmt: skip
-    data.add_argument(
-        "--classes", type=number(SETTINGS["data.classes"]), help="blobs and spirals: k classes"
-    )
-    data.add_argument(
-        "--data-seed", type=number(SETTINGS["data.seed"]),
-        help="seed of the data alone (default: --seed)",
-    )  # fmt: skip
-    stop = t.add_argument_group("stop conditions")
-    stop.add_argument(
-        "--target-acc", metavar="PCT", type=number(SETTINGS["stop.target_acc"]),
-        help="stop once the test accuracy reaches PCT %%",
-    )  # fmt: skip
-    stop.add_argument(
-        "--patience", metavar="N", type=number(SETTINGS["stop.patience"]),
-        help="stop when the test loss has not improved for N epochs",
-    )  # fmt: skip
-    stop.add_argument(
-        "--restore-best", action="store_true",
-        help="end with the weights of the epoch of lowest test loss",
     )  # fmt: skip
 
 
@@ -107,38 +110,19 @@ def label_column(text: str) -> int | str:
 def spec_from_args(args: argparse.Namespace) -> RunSpec:
     """The preset or config file, with the flags' overrides, validated (no torch needed)."""
     spec = RunSpec.load(args.config) if args.config else load_preset(args.preset or "quick")
-    solver = spec.solver
-    if args.solver is not None:
-        solver = replace(solver, name=args.solver)
-    for key in ("lr", "momentum", "weight_decay"):
-        if getattr(args, key) is not None:
-            solver = replace(solver, **{key: getattr(args, key)})
-    data = spec.data
-    if args.dataset is not None:
-        data = replace(data, name=args.dataset)
-    if args.noise is not None:
-        data = replace(data, noise=args.noise)
-    data = _data_overrides(args, data)
-    stop = spec.stop
-    if args.target_acc is not None:
-        stop = replace(stop, target_acc=args.target_acc)
-    if args.patience is not None:
-        stop = replace(stop, patience=args.patience)
-    if args.restore_best:
-        stop = replace(stop, restore_best=True)
-    changes: dict[str, Any] = {"solver": solver, "data": data, "stop": stop}
-    for key in ("epochs", "batch_size", "loss", "init", "seed", "device"):
-        if getattr(args, key) is not None:
-            changes[key] = getattr(args, key)
-    spec = replace(spec, **changes)
+    for setting in SPEC_SETTINGS:
+        value = getattr(args, setting.key, None) if setting.flag else None
+        if value is not None and value is not False:  # a switch left off changes nothing
+            spec = spec.with_setting(setting.path, value)
+    spec = spec.replace(data=_csv_overrides(args, spec.data))
     check_outputs(args, spec)  # the data files a config or preset names are inputs too
     spec.validate()
     return spec
 
 
-def _data_overrides(args: argparse.Namespace, data: Any) -> Any:
-    """The data flags over the spec's [data] table: --data makes it a csv run (and drops the
-    centring of the generated datasets' unit square)."""
+def _csv_overrides(args: argparse.Namespace, data: Any) -> Any:
+    """The CSV flags over the spec's [data] table: --data makes it a csv run; a file, or
+    standardizing, drops the centring of the generated datasets' unit square."""
     if args.data is not None:
         if args.dataset is not None and not reads_file(args.dataset):
             raise UsageError(f"--data reads a CSV file; it cannot go with --dataset {args.dataset}")
@@ -149,16 +133,10 @@ def _data_overrides(args: argparse.Namespace, data: Any) -> Any:
             raise UsageError(f"{flag} goes with CSV data: give --data FILE.csv")
     if args.test_data is not None:
         data = replace(data, test_path=str(Path(args.test_data).absolute()))
-    if args.test_fraction is not None:
-        data = replace(data, test_fraction=args.test_fraction)
     if args.label_column is not None:
         data = replace(data, label_column=args.label_column)
     if args.standardize:
-        data = replace(data, standardize=True, center=False)
-    if args.classes is not None:
-        data = replace(data, classes=args.classes)
-    if args.data_seed is not None:
-        data = replace(data, seed=args.data_seed)
+        data = replace(data, center=False)
     return data
 
 

@@ -12,7 +12,7 @@ The process that runs a sweep never imports torch unless it trains a task itself
 
 from .cluster import INSTALL_HINT, DaskMissing, check_dask
 from .execution import BACKENDS, SweepResult, default_jobs, run_sweep
-from .grid import GridError, SweepPoint, grid_keys, grid_points, parse_grid, with_setting
+from .grid import GridError, SweepPoint, grid_keys, grid_points, parse_grid
 from .local import SweepError
 from .task import SweepTask, TaskResult, plan_tasks, seed_groups, train_task
 
@@ -35,5 +35,4 @@ __all__ = [
     "run_sweep",
     "seed_groups",
     "train_task",
-    "with_setting",
 ]

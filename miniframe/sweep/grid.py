@@ -9,7 +9,6 @@ bad value, or a point whose spec does not validate is a :class:`GridError` namin
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -86,14 +85,6 @@ def parse_grid(items: Sequence[str]) -> dict[str, list[Number]]:
     return grid
 
 
-def with_setting(spec: RunSpec, path: str, value: Number) -> RunSpec:
-    """``spec`` with the setting at ``path`` (``solver.lr``, ``batch_size``) set to ``value``."""
-    head, _, rest = path.partition(".")
-    if not rest:
-        return spec.replace(**{head: value})
-    return spec.replace(**{head: dataclasses.replace(getattr(spec, head), **{rest: value})})
-
-
 @dataclass(frozen=True)
 class SweepPoint:
     """One point of a sweep: what it sets (``{"lr": 0.001}``, by grid name) and its spec."""
@@ -119,14 +110,13 @@ def grid_points(base: RunSpec, grid: Mapping[str, Sequence[Number]]) -> list[Swe
     for values in itertools.product(*(grid[p] for p in paths)):
         label = {_grid_name(p): v for p, v in zip(paths, values, strict=True)}
         spec = base
-        for path, value in zip(paths, values, strict=True):
-            spec = with_setting(spec, path, value)
-        point = SweepPoint(label, spec)
         try:
+            for path, value in zip(paths, values, strict=True):
+                spec = spec.with_setting(path, value)
             spec.validate()
         except SpecError as e:
-            raise GridError(f"grid point {point.title}: {e}") from None
-        points.append(point)
+            raise GridError(f"grid point {SweepPoint(label, spec).title}: {e}") from None
+        points.append(SweepPoint(label, spec))
     return points
 
 
