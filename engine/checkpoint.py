@@ -1,7 +1,8 @@
 """Checkpoints: a trained model, its run spec and its epoch in one safetensors file.
 
 Tensors are stored as ``layers.{i}.weight`` / ``layers.{i}.bias`` (i = position in the
-Sequential); the spec travels as JSON in the file's metadata, with the epoch reached, the data
+Sequential); the spec travels as JSON in the file's metadata, with the epoch the weights come
+from (the best one when ``restore_best`` put its weights back, else the last trained), the data
 the model was trained for (its :class:`~.shape.DataShape`: inputs, classes and their names,
 where the labels were) and its :class:`~.shape.InputTransform` (centring, or the training set's
 mean and standard deviation), and a SHA-256 checksum over all of them. ``evaluate`` and
@@ -65,7 +66,8 @@ class UnverifiedCheckpointWarning(UserWarning):
 
 @dataclass(frozen=True)
 class CheckpointInfo:
-    """What a checkpoint holds, verified: its spec, the epoch it reached, its format version;
+    """What a checkpoint holds, verified: its spec, the epoch its weights come from (0 for a
+    version-1 file, which did not store it), its format version;
     ``verified`` is False only for a version-1 file (no checksum to check). ``shape`` and
     ``transform``: the data the model was trained for and what its inputs go through."""
 
@@ -128,9 +130,10 @@ def save_checkpoint(
     shape: DataShape | None = None,
     transform: InputTransform | None = None,
 ) -> None:
-    """Write ``model``'s parameters, ``spec``, the ``epoch`` reached, the data ``shape`` and
-    the input ``transform`` to ``path`` atomically (a :class:`~.train.Run` passes its own;
-    by default they are worked out from the spec's data again, which reads a CSV file)."""
+    """Write ``model``'s parameters, ``spec``, the ``epoch`` they come from, the data
+    ``shape`` and the input ``transform`` to ``path`` atomically (a :class:`~.train.Run`
+    passes its own; by default they are worked out from the spec's data again, which reads a
+    CSV file)."""
     from safetensors.torch import save as st_save
 
     if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:

@@ -286,9 +286,17 @@ class Trainer:
         self.stop = stop if stop is not None else StopSpec()
         self.stats = LayerStatsRecorder(model) if layer_stats else None
         self.best: EpochSummary | None = None  # the evaluated epoch of lowest test loss
-        self.restored: int | None = None  # the epoch whose weights were put back, if any
+        # The epoch whose weights were put back at the end of the last fit, if any: the
+        # model holds them until it trains again.
+        self.restored: int | None = None
         self._since_best = 0
         self._best_weights: list[Tensor] = []
+
+    @property
+    def weights_epoch(self) -> int:
+        """The epoch the model's weights come from: the last one trained, or the one whose
+        weights ``restore_best`` put back."""
+        return self.restored if self.restored is not None else self.epoch
 
     def reset_stop_state(self) -> None:
         """Forget the best epoch (a reset starts the count again)."""
@@ -342,6 +350,8 @@ class Trainer:
                 stats.begin_epoch()
             t0 = time.perf_counter()
             done = self.train_epoch(should_stop)
+            if done:
+                self.restored = None  # the weights moved on from the restored ones
             seconds = time.perf_counter() - t0
             completed = done == len(self.train_data)
             train: tuple[float, float] | None = None
@@ -482,7 +492,7 @@ class Run:
     @classmethod
     def from_checkpoint(cls, path: str | Path, layer_stats: bool = False) -> Run:
         """The run a checkpoint describes, its model holding the saved weights, at the epoch
-        the checkpoint reached (the solver starts fresh). Its data are read again (a CSV
+        they come from (the solver starts fresh). Its data are read again (a CSV
         file must still be there); their classes must be the checkpoint's."""
         from .checkpoint import CheckpointError, read_checkpoint
 
@@ -599,12 +609,13 @@ class Run:
         return analysis.plane_inputs(s.mean, features, x_range, y_range, grid)
 
     def save(self, path: str | Path) -> None:
-        """A checkpoint of the model now, with its spec, epoch, data shape and input
-        transform (:func:`~.checkpoint.save_checkpoint`)."""
+        """A checkpoint of the model now, with its spec, data shape and input transform
+        (:func:`~.checkpoint.save_checkpoint`), and the epoch its weights come from: after
+        ``restore_best``, that of the best epoch, not the last one trained."""
         from .checkpoint import save_checkpoint
 
         save_checkpoint(
-            path, self.model, self.spec, epoch=self.epoch, shape=self.shape,
+            path, self.model, self.spec, epoch=self.trainer.weights_epoch, shape=self.shape,
             transform=self.transform,
         )  # fmt: skip
 

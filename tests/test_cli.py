@@ -105,6 +105,21 @@ def test_save_then_evaluate(tmp_path, capsys):
     assert abs(result["test_acc"] - trained_test_acc) < 5.0
 
 
+def test_evaluate_says_the_epoch_the_weights_come_from(tmp_path, capsys):
+    """With --restore-best, the weights of the best epoch, not the last one trained."""
+    path = tmp_path / "m.safetensors"
+    flags = ["--epochs", "30", "--lr", "0.5", "--patience", "2", "--restore-best", "--json"]
+    code, out, _ = run(capsys, "train", "--preset", "quick", *flags, "--save", str(path))
+    assert code == 0
+    epochs = [strict_json(line) for line in out.splitlines()]
+    best = min((e for e in epochs if e["test_loss"] is not None), key=lambda e: e["test_loss"])
+    assert best["epoch"] < epochs[-1]["epoch"]  # it did restore an earlier epoch
+    code, out, _ = run(capsys, "evaluate", str(path))
+    assert code == 0 and f"(seed 12345; weights of epoch {best['epoch']})" in out, out
+    code, out, _ = run(capsys, "evaluate", str(path), "--json")
+    assert code == 0 and strict_json(out)["epoch"] == best["epoch"]
+
+
 def test_save_expands_the_home_folder(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     code, out, _ = run(capsys, "train", "--epochs", "1", "--save", "~/m.safetensors")
@@ -139,7 +154,7 @@ def test_evaluate_warns_on_an_unverified_checkpoint(tmp_path, capsys):
     old = tmp_path / "old.safetensors"
     old.write_bytes(st_save(tensors, metadata=meta))
     code, out, err = run(capsys, "evaluate", str(old))
-    assert code == 0 and "test accuracy" in out
+    assert code == 0 and "test accuracy" in out and "(seed 12345; epoch not recorded)" in out
     assert err.count("\n") == 1 and "warning" in err and "save it again" in err
 
 

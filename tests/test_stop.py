@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 import torch
 
-from miniframe.engine import Run, RunSpec, SpecError, StopSpec, load_preset
+from miniframe.engine import Run, RunSpec, SpecError, StopSpec, inspect_checkpoint, load_preset
 
 
 def spec(epochs=60, **stop) -> RunSpec:
@@ -57,6 +57,28 @@ def test_restore_best_puts_back_the_best_epochs_weights():
     list(again.fit())
     for (p, _), (q, _) in zip(run.model.param(), again.model.param(), strict=True):
         assert torch.equal(p, q)
+
+
+def test_the_weights_epoch_is_the_restored_one_until_training_moves_on(tmp_path):
+    """What a checkpoint says its weights are: the best epoch's after a restore (not the
+    last trained), and the epoch trained again once training goes on from them."""
+    run = Run(spec(epochs=400, patience=3, restore_best=True))
+    list(run.fit())
+    best = run.trainer.best
+    assert best is not None and best.epoch < run.epoch
+    assert run.trainer.weights_epoch == best.epoch
+    run.save(tmp_path / "best.safetensors")
+    assert inspect_checkpoint(tmp_path / "best.safetensors").epoch == best.epoch
+    assert Run.from_checkpoint(tmp_path / "best.safetensors").epoch == best.epoch
+    run.trainer.stop = StopSpec()  # on from the restored weights, no condition to stop it
+    after = run.step_epoch()
+    assert (
+        after.epoch == run.epoch
+        and run.trainer.restored is None
+        and run.trainer.weights_epoch == after.epoch
+    )
+    run.save(tmp_path / "on.safetensors")
+    assert inspect_checkpoint(tmp_path / "on.safetensors").epoch == after.epoch
 
 
 def test_restore_best_at_the_last_epoch_too():

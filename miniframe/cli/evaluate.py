@@ -126,14 +126,21 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from_file = reads_file(about["dataset"])
     if from_file:
-        where = f"{n} rows of {about['data']} (trained {info.epoch} epochs)"
+        where = f"{n} rows of {about['data']} ({weights_from(info)})"
     else:
-        where = f"{n} fresh {about['dataset']} points (seed {args.seed}"
-        where += f"; trained {info.epoch} epochs)"
+        where = f"{n} fresh {about['dataset']} points (seed {args.seed}; {weights_from(info)})"
     print(f"{args.checkpoint}: test accuracy {acc:.1f} % on {where}")
     if k > 2 or from_file:
         print(confusion_text(confusion.tolist(), info.shape.class_names))
     return 0
+
+
+def weights_from(info: CheckpointInfo) -> str:
+    """Where the checkpoint's weights come from: ``weights of epoch 50`` (with
+    ``restore_best``, the best epoch's, in checkpoints saved since they say so)."""
+    if not info.verified:  # version 1 stored no epoch
+        return "epoch not recorded"
+    return f"weights of epoch {info.epoch}" if info.epoch else "untrained weights (epoch 0)"
 
 
 def confusion_text(counts: list[list[int]], names: tuple[str, ...]) -> str:
