@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 # Names resolve lazily (PEP 562): `from miniframe.engine import RunSpec, LAYERS, load_preset`
 # imports no torch, so the terminal trainer reads specs and presets while torch loads in the
-# background. The torch-free modules are errors, registry, results, spec, shape, table,
-# presets, documents, files and checkpoint's inspect_checkpoint. Their imports point one way,
-# from the bottom: registry, errors and documents; shape (what data look like); table (CSV
-# files); spec (a run, which reads its data's shape through table); then build and train.
+# background. The torch-free modules are errors, plurals, registry, results, spec, shape,
+# table, presets, documents, files and checkpoint's inspect_checkpoint. Their imports point one
+# way, from the bottom: registry, errors, plurals and documents; shape (what data look like);
+# table (CSV files); spec (a run, which reads its data's shape through table); then build and
+# train.
 _EXPORTS = {
     "analysis": ["DataPreview", "FeatureSummary", "InputPlane", "activations",
                  "class_probabilities", "confusion_matrix", "plane_inputs", "preview_data"],
@@ -38,6 +39,7 @@ _EXPORTS = {
     "losses": ["CrossEntropyLoss", "Loss", "MSELoss"],
     "module": ["Module", "Sequential"],
     "optim": ["SGD", "Adam", "Optimizer"],
+    "plurals": ["agree", "plural"],
     "presets": ["CONFIG_ENV", "Origin", "Preset", "PresetExistsError", "builtin_names",
                 "check_name", "config_dir", "find_preset", "list_presets", "load_builtin",
                 "load_entry", "load_preset", "preset_names", "save_user_preset", "user_preset_dir"],
@@ -114,6 +116,8 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps the two in 
     from .optim import SGD as SGD
     from .optim import Adam as Adam
     from .optim import Optimizer as Optimizer
+    from .plurals import agree as agree
+    from .plurals import plural as plural
     from .presets import CONFIG_ENV as CONFIG_ENV
     from .presets import Origin as Origin
     from .presets import Preset as Preset

@@ -19,6 +19,7 @@ from torch import Tensor
 
 from .data import Dataset, model_inputs
 from .module import Sequential
+from .plurals import plural
 from .registry import DATASETS
 from .shape import DataShape, InputTransform
 from .spec import RunSpec
@@ -53,7 +54,7 @@ def outputs(
     modules = list(model)
     stop = len(modules) - 1 if upto is None else upto
     if not 0 <= stop < len(modules):
-        raise ValueError(f"layer {upto} is not in a stack of {len(modules)} layers")
+        raise ValueError(f"layer {upto} is not in a stack of {plural(len(modules), 'layer')}")
     device = _device(model)
     parts = []
     with eval_mode(model):
@@ -174,7 +175,8 @@ class DataPreview:
         i, j = features
         for k in (i, j):
             if not 0 <= k < len(s.mean):
-                raise ValueError(f"feature {k} is not one of the data's {len(s.mean)} features")
+                known = plural(len(s.mean), "feature")
+                raise ValueError(f"feature {k} is not one of the data's {known}")
         return plane_inputs(s.mean, features, (s.low[i], s.high[i]), (s.low[j], s.high[j]), grid)
 
 

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from .documents import DocumentError, load_json
 from .errors import FileError, SpecError
 from .files import read_bytes_limited, write_atomic_bytes
+from .plurals import plural
 from .registry import DATASETS, LAYERS, LIMITS
 from .shape import DataShape, InputTransform
 from .spec import RunSpec
@@ -279,7 +280,7 @@ def _header(path: Path, data: bytes) -> tuple[dict[str, Any], int]:
     """The safetensors header (8-byte little-endian length, then that much JSON) and the
     offset at which the tensor data starts."""
     if len(data) < 8:
-        raise CheckpointError(f"{path}: too short to be a checkpoint ({len(data)} bytes)")
+        raise CheckpointError(f"{path}: too short to be a checkpoint ({plural(len(data), 'byte')})")
     (n,) = struct.unpack("<Q", data[:8])
     if n > LIMITS.max_header_bytes:
         raise CheckpointError(f"{path}: not a checkpoint (a header of {n:,} bytes)")

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import CSVError
+from .plurals import plural
 from .registry import LIMITS, N_INPUTS, show
 
 if TYPE_CHECKING:
@@ -132,7 +133,7 @@ class DataShape:
                 and len(value) == count
                 and all(isinstance(v, str) and len(v) <= 1000 for v in value)
             ):
-                raise ValueError(f"{key} must be a list of {count} names")
+                raise ValueError(f"{key} must be a list of {plural(count, 'name')}")
             names[key] = tuple(value)
         if len(set(names["class_names"])) != len(names["class_names"]):
             raise ValueError("class_names must be distinct: two classes have one name")
@@ -233,7 +234,7 @@ class InputTransform:
 
         if x.shape[-1] != len(self.mean):
             raise ValueError(
-                f"the input transform takes {len(self.mean)} features, got {x.shape[-1]}"
+                f"the input transform takes {plural(len(self.mean), 'feature')}, got {x.shape[-1]}"
             )
         mean = torch.tensor(self.mean, dtype=x.dtype, device=x.device)
         std = torch.tensor(self.std, dtype=x.dtype, device=x.device)

@@ -27,6 +27,7 @@ from .documents import DocumentError, load_json, load_toml
 from .errors import CSVError, FileError
 from .errors import SpecError as SpecError  # callers import it from here too
 from .files import read_bytes_limited, write_atomic_text
+from .plurals import agree, plural
 from .registry import (
     CLASSES_UNITS,
     DATASETS,
@@ -114,7 +115,8 @@ class LayerSpec:
         allowed = {"type", "kind"} | {p.name for p in kind.params}
         extra = sorted(show(k) if not isinstance(k, str) else k for k in set(raw) - allowed)
         if extra:
-            raise SpecError(f"{where}: unknown key(s) {', '.join(extra)} for a {kind.title} layer")
+            keys = f"unknown {agree(len(extra), 'key')} {', '.join(extra)}"
+            raise SpecError(f"{where}: {keys} for a {kind.title} layer")
         values: dict[str, Any] = {}
         for p in kind.params:
             if p.name in raw and raw[p.name] is not None:
@@ -571,9 +573,9 @@ def _check_outputs(total: int, linears: list[int], width: int, n_classes: int) -
         raise SpecError(f"the stack has no Linear layer: add one that outputs {n_classes} classes")
     if width != n_classes:
         raise SpecError(
-            f"the last Linear (layer {linears[-1] + 1}) outputs {width} values, but the "
-            f"data have {n_classes} classes: it must output one value per class (set its "
-            f'units to {n_classes}, or to "classes")'
+            f"the last Linear (layer {linears[-1] + 1}) outputs {plural(width, 'value')}, "
+            f"but the data have {plural(n_classes, 'class')}: it must output one value per "
+            f'class (set its units to {n_classes}, or to "classes")'
         )
 
 
@@ -669,7 +671,8 @@ def _from_table(cls: type[Any], raw: object, prefix: str) -> Any:
     names = {f.name for f in dataclasses.fields(cls)}
     extra = sorted(k if isinstance(k, str) else show(k) for k in set(raw) - names)
     if extra:
-        raise SpecError(f"unknown setting(s) {', '.join(prefix + k for k in extra)}")
+        unknown = ", ".join(prefix + k for k in extra)
+        raise SpecError(f"unknown {agree(len(extra), 'setting')} {unknown}")
     hints = typing.get_type_hints(cls)
     values = {
         f.name: _convert(raw[f.name], hints[f.name], prefix + f.name)

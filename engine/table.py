@@ -52,6 +52,7 @@ from typing import Protocol
 from .errors import CSVError as CSVError  # callers import it from here too
 from .errors import FileError
 from .files import read_bytes_limited
+from .plurals import plural
 from .registry import LIMITS
 from .shape import DataShape, RowOrigin
 
@@ -196,7 +197,7 @@ def label_column_chooser(label_column: int | str | None, path: Path) -> LabelCho
             if not 0 <= j < width:
                 raise CSVError(
                     f"{path}: label_column {label_column} is not a column of a file with "
-                    f"{width} columns (columns count from 1; −1 is the last)"
+                    f"{plural(width, 'column')} (columns count from 1; −1 is the last)"
                 )
             return j
         if header is None:
@@ -329,8 +330,7 @@ def read_table(
             if len(row) != width:
                 first = "the header" if header is not None else "the first row"
                 raise CSVError(
-                    f"{path}:{line}: {len(row)} column{'s' * (len(row) != 1)}, but {first} "
-                    f"has {width}"
+                    f"{path}:{line}: {plural(len(row), 'column')}, but {first} has {width}"
                 )
             values = [row[j] for j in feature_index]
             try:
@@ -617,7 +617,7 @@ def check_same_columns(table: Table, reference: Table) -> None:
     names where both have a header."""
     if table.width != reference.width or table.label_index != reference.label_index:
         raise CSVError(
-            f"{table.path}: {table.width} columns with the labels in column "
+            f"{table.path}: {plural(table.width, 'column')} with the labels in column "
             f"{(table.label_index or 0) + 1}, but the training data have {reference.width} "
             f"with the labels in column {(reference.label_index or 0) + 1}"
         )
@@ -690,12 +690,14 @@ def read_for_model(
         label = f"the labels ({_describe_label(shape)})"
         if width == n:
             raise CSVError(
-                f"{path}: {width} columns: the model's {n} features, but no column for {label}"
+                f"{path}: {plural(width, 'column')}: the model's {plural(n, 'feature')}, but "
+                f"no column for {label}"
             )
-        fits = f"{n} features and {label}" + ("" if labels_required else f", or the {n} features")
+        features = plural(n, "feature")
+        fits = f"{features} and {label}" + ("" if labels_required else f", or the {features}")
         raise CSVError(
-            f"{path}: {width} column{'s' * (width != 1)}, but the model was trained on {n} "
-            f"feature{'s' * (n != 1)}: give {fits}"
+            f"{path}: {plural(width, 'column')}, but the model was trained on {features}: "
+            f"give {fits}"
         )
 
     table = read_table(

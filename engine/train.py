@@ -45,6 +45,7 @@ from .layers import Linear
 from .losses import Loss
 from .module import Sequential
 from .optim import Optimizer
+from .plurals import plural
 from .results import EpochSummary as EpochSummary  # the loop's output; re-exported
 from .results import Status as Status
 from .shape import DataShape, InputTransform
@@ -414,7 +415,8 @@ class Trainer:
         elif stop.patience is not None and self._since_best >= stop.patience:
             assert self.best is not None and self.best.test_loss is not None
             message = (
-                f"early stop: the test loss has not improved for {stop.patience} epochs "
+                f"early stop: the test loss has not improved for "
+                f"{plural(stop.patience, 'epoch')} "
                 f"(best {self.best.test_loss:.4g} at epoch {self.best.epoch})"
             )
             restore = stop.restore_best
@@ -604,7 +606,8 @@ class Run:
         i, j = features
         for k in (i, j):
             if not 0 <= k < self.shape.n_inputs:
-                raise ValueError(f"feature {k} is not one of the {self.shape.n_inputs} inputs")
+                inputs = plural(self.shape.n_inputs, "input")
+                raise ValueError(f"feature {k} is not one of the {inputs}")
         x_range, y_range = (s.low[i], s.high[i]), (s.low[j], s.high[j])
         return analysis.plane_inputs(s.mean, features, x_range, y_range, grid)
 

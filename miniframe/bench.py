@@ -41,6 +41,7 @@ from miniframe.engine import (
     build_data,
     build_model,
     load_preset,
+    plural,
 )
 
 SIDES = ("engine", "torch", "bare")
@@ -263,8 +264,8 @@ class BenchResult:
         )
         lines = [
             f"{self.n_train} training points per epoch; median of {self.repeats} × "
-            f"{self.epochs} epoch(s) after a warm-up; torch {self.torch_version}, "
-            f"{self.threads} intra-op thread(s).",
+            f"{plural(self.epochs, 'epoch')} after a warm-up; torch {self.torch_version}, "
+            f"{plural(self.threads, 'intra-op thread')}.",
             "",
             head,
             "|---|--:|--:|--:|--:|--:|--:|--:|--:|:-:|",

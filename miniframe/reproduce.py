@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from miniframe.engine import RunSpec, load_preset, spread
+from miniframe.engine import RunSpec, load_preset, plural, spread
 from miniframe.runs import Recording
 from miniframe.sweep import SweepPoint, SweepTask, run_sweep, train_task
 
@@ -62,9 +62,12 @@ class ReproduceResult:
                 f"| {tr_m:.1f} ± {tr_s:.1f} | {te_m:.1f} ± {te_s:.1f} | {ref_tr} | {ref_te} |"
             )
         n = sum(len(r) for r in self.per_seed.values())
-        where = f"{self.jobs} process(es)" if self.backend == "local" else f"dask, {self.jobs} "
-        where += "worker(s)" if self.backend != "local" else ""
-        footer = f"{n} runs in {self.wall_seconds:.1f} s wall ({where})."
+        where = (
+            plural(self.jobs, "process")
+            if self.backend == "local"
+            else f"dask, {plural(self.jobs, 'worker')}"
+        )
+        footer = f"{plural(n, 'run')} in {self.wall_seconds:.1f} s wall ({where})."
         if self.sweep_id is not None:
             footer += f" Recorded as sweep {self.sweep_id} (miniframe runs list --sweep "
             footer += f"{self.sweep_id})."

@@ -20,6 +20,7 @@ def test_quick_bench_runs_and_weights_match():
     for row in ("| vanilla | 5 |", "| vanilla | 50 |", "| deep | 5 |", "| deep | 50 |"):
         assert row in table
     assert "engine/torch" in table
+    assert "median of 1 × 1 epoch after a warm-up" in table and "1 intra-op thread." in table
     for r in result.rows:
         assert set(r.ms) == {"engine", "torch", "bare"}
         assert all(v > 0 for v in r.ms.values())

@@ -103,7 +103,7 @@ def test_export_writes_every_epoch_as_csv(capsys, tmp_path):
     train(capsys)
     target = tmp_path / "run.csv"
     code, out, _ = run(capsys, "runs", "export", "1", "--csv", str(target))
-    assert code == 0 and "wrote 4 epoch(s)" in out
+    assert code == 0 and "wrote 4 epochs" in out
     rows = list(csv.DictReader(target.open()))
     assert [r["epoch"] for r in rows] == ["1", "2", "3", "4"]
     assert {"train_loss", "test_acc", "status", "samples_per_s"} <= set(rows[0])
@@ -117,7 +117,7 @@ def test_rm_removes_runs_but_not_a_running_one(capsys):
         live = store.start_run(RunSpec(), status=RunStatus.RUNNING)  # this process: alive
     assert "still running" in bad_input(capsys, "runs", "rm", "1", str(live))
     code, out, _ = run(capsys, "runs", "rm", "1", "2")
-    assert code == 0 and "removed 2 run(s)" in out
+    assert code == 0 and "removed 2 runs" in out
     assert [r.id for r in RunStore.open().runs()] == [live]
 
 

@@ -308,7 +308,7 @@ def test_type_errors_name_file_and_field(raw, path):
 
 
 def test_a_layer_error_names_the_layer_and_its_key():
-    with pytest.raises(SpecError, match=r"^my.toml: layer 2: unknown key\(s\) units for a ReLU"):
+    with pytest.raises(SpecError, match=r"^my.toml: layer 2: unknown key units for a ReLU"):
         RunSpec.from_dict(
             {"layers": [{"type": "linear", "units": 2}, {"type": "relu", "units": 3}]},
             source="my.toml",

@@ -194,7 +194,7 @@ def test_sweep_command_prints_the_table_and_records_a_sweep(capsys, tmp_path, mo
     assert lines[0] == ("| lr | seeds | train acc % | test acc % | train loss | test loss | best |")
     assert len([line for line in lines if line.startswith("| 0.0")]) == 2
     assert "**best**" in out and "recorded as sweep 1" in out
-    assert "2 grid point(s) × 2 seed(s) = 4 runs" in err
+    assert "2 grid points × 2 seeds = 4 runs" in err
     code, out, _ = run(capsys, "runs", "list", "--sweep", "1")
     assert code == 0 and len(out.strip().splitlines()) == 5
 

@@ -151,7 +151,7 @@ def add_record_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-record",
         action="store_true",
-        help="do not record the run(s) in the run history (see `miniframe runs`)",
+        help="do not record the training in the run history (see `miniframe runs`)",
     )
 
 

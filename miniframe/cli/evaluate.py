@@ -12,6 +12,7 @@ from miniframe.engine import (
     OPTIONS,
     SETTINGS,
     UnverifiedCheckpointWarning,
+    plural,
 )
 
 from .args import UsageError, number, path, say
@@ -126,9 +127,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from_file = reads_file(about["dataset"])
     if from_file:
-        where = f"{n} rows of {about['data']} ({weights_from(info)})"
+        where = f"{plural(n, 'row')} of {about['data']} ({weights_from(info)})"
     else:
-        where = f"{n} fresh {about['dataset']} points (seed {args.seed}; {weights_from(info)})"
+        where = f"{plural(n, 'fresh ' + about['dataset'] + ' point')} (seed {args.seed}; "
+        where += f"{weights_from(info)})"
     print(f"{args.checkpoint}: test accuracy {acc:.1f} % on {where}")
     if k > 2 or from_file:
         print(confusion_text(confusion.tolist(), info.shape.class_names))

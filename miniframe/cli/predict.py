@@ -15,7 +15,7 @@ import argparse
 import csv
 import io
 
-from miniframe.engine import check_writable, write_atomic_text
+from miniframe.engine import check_writable, plural, write_atomic_text
 
 from .args import path, say
 from .evaluate import read_model
@@ -82,5 +82,5 @@ def run(args: argparse.Namespace) -> int:
             f"({correct}/{table.n_rows})"
         )
     if args.output is not None:
-        say(f"miniframe predict: wrote {table.n_rows} rows to {args.output}")
+        say(f"miniframe predict: wrote {plural(table.n_rows, 'row')} to {args.output}")
     return 0

@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from miniframe.engine import OPTIONS, Status, check_writable, write_atomic_text
+from miniframe.engine import OPTIONS, Status, check_writable, plural, write_atomic_text
 from miniframe.runs import (
     RunNotFound,
     RunRecord,
@@ -275,7 +275,7 @@ def _export(store: RunStore, args: argparse.Namespace) -> None:
         writer.writerow(["" if v is None else json.dumps(v) if isinstance(v, dict | list) else v
                          for v in cells])  # fmt: skip
     write_atomic_text(args.csv, buffer.getvalue())
-    print(f"wrote {len(epochs)} epoch(s) of run {args.id} to {args.csv}")
+    print(f"wrote {plural(len(epochs), 'epoch')} of run {args.id} to {args.csv}")
 
 
 def _rm(store: RunStore, args: argparse.Namespace) -> None:
@@ -286,7 +286,7 @@ def _rm(store: RunStore, args: argparse.Namespace) -> None:
             where = f" (pid {r.pid} on {r.host})" if r.pid is not None else ""
             raise UsageError(f"run {r.id} is still {r.status}{where}; nothing removed")
     count = store.delete_runs([r.id for r in records])
-    print(f"removed {count} run(s)")
+    print(f"removed {plural(count, 'run')}")
 
 
 ACTIONS = {"list": _list, "show": _show, "compare": _compare, "export": _export, "rm": _rm}

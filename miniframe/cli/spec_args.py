@@ -26,6 +26,7 @@ from miniframe.engine import (
     Setting,
     builtin_names,
     load_preset,
+    plural,
     reads_file,
 )
 
@@ -152,11 +153,12 @@ def describe(spec: RunSpec) -> str:
     d = spec.data
     if reads_file(d.name):
         data = (
-            f"{Path(d.path or '').name} ({shape.n_inputs} features, {shape.n_classes} classes, "
+            f"{Path(d.path or '').name} ({plural(shape.n_inputs, 'feature')}, "
+            f"{plural(shape.n_classes, 'class')}, "
             f"{shape.n_train} train / {shape.n_test} test)"
         )
     else:
-        data = d.name + (f" ({d.classes} classes)" if d.classes != 2 else "")
+        data = d.name + (f" ({plural(d.classes, 'class')})" if d.classes != 2 else "")
     if d.standardize:
         data += ", standardized"
     seed = f"seed={spec.seed}" + (f", data seed={d.seed}" if d.seed is not None else "")

@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         parse_grid,
         run_sweep,
     )
-    from miniframe.sweep.grid import check_size
+    from miniframe.sweep.grid import check_size, sweep_size
 
     spec = spec_from_args(args)
     try:
@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--device cuda: no CUDA device is available here")
     seeds = list(range(spec.seed, spec.seed + args.seeds))
     say(f"sweep of {spec.name}: {describe(spec)}")
-    say(f"{len(points)} grid point(s) × {len(seeds)} seed(s) = {len(points) * len(seeds)} runs")
+    say(sweep_size(len(points), len(seeds)))
     with recording(args) as history, terminate_on_signals():
         try:
             result = run_sweep(

@@ -14,6 +14,8 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from miniframe.engine import plural
+
 from .local import SweepError
 from .task import SweepTask, TaskResult, train_task
 
@@ -52,7 +54,7 @@ def run_dask(
     try:
         if scheduler is None:
             n = workers or os.cpu_count() or 1
-            say(f"starting a Dask LocalCluster of {n} worker process(es)")
+            say(f"starting a Dask LocalCluster of {plural(n, 'worker process')}")
             cluster = LocalCluster(
                 n_workers=n,
                 threads_per_worker=1,

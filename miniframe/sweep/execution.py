@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from miniframe.engine import LIMITS, Band, Status, spread
+from miniframe.engine import LIMITS, Band, Status, plural, spread
 from miniframe.runs import Recording
 
 from .grid import SweepPoint
@@ -100,8 +100,8 @@ class SweepResult:
 
     def footer(self) -> str:
         runs = len(self.points) * len(self.seeds)
-        where = f"{self.workers} worker process(es)" if self.workers > 1 else "1 process"
-        text = f"{runs} runs in {self.wall_seconds:.1f} s wall ({self.backend}, {where})"
+        where = plural(self.workers, "worker process") if self.workers > 1 else "1 process"
+        text = f"{plural(runs, 'run')} in {self.wall_seconds:.1f} s wall ({self.backend}, {where})"
         if self.sweep_id is not None:
             text += f"; recorded as sweep {self.sweep_id} (miniframe runs list --sweep "
             text += f"{self.sweep_id})"
@@ -210,8 +210,8 @@ def run_sweep(
         if backend == "local":
             workers = jobs
             if jobs > 1:
-                tell(f"training {len(tasks)} task(s) of up to {replicas} seed(s) in {jobs} "
-                     "processes")  # fmt: skip
+                size = plural(max(len(t.seeds) for t in tasks), "seed")
+                tell(f"training {plural(len(tasks), 'task')} of up to {size} in {jobs} processes")
             run_local(tasks, jobs, on_start, on_epoch, on_done)
         else:
             from .cluster import run_dask

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from miniframe.engine import LIMITS, SETTINGS, RunSpec, SpecError
+from miniframe.engine import LIMITS, SETTINGS, RunSpec, SpecError, plural
 
 Number = int | float
 
@@ -120,10 +120,15 @@ def grid_points(base: RunSpec, grid: Mapping[str, Sequence[Number]]) -> list[Swe
     return points
 
 
+def sweep_size(points: int, seeds: int) -> str:
+    """``2 grid points × 1 seed = 2 runs``: a sweep's size, as the CLI and its limit say it."""
+    return (
+        f"{plural(points, 'grid point')} × {plural(seeds, 'seed')} = "
+        f"{plural(points * seeds, 'run')}"
+    )
+
+
 def check_size(points: int, seeds: int) -> None:
     """At most LIMITS.max_sweep_runs runs (points × seeds) in one sweep."""
     if points * seeds > LIMITS.max_sweep_runs:
-        raise GridError(
-            f"{points} grid point(s) × {seeds} seed(s) = {points * seeds} runs; "
-            f"the limit is {LIMITS.max_sweep_runs}"
-        )
+        raise GridError(f"{sweep_size(points, seeds)}; the limit is {LIMITS.max_sweep_runs}")
