@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml constraints.txt
 ifneq ($(strip $(TORCH_INDEX)),)
 	$(PY) -m pip install --quiet -c constraints.txt --no-deps --index-url $(TORCH_INDEX) torch
 endif
-	$(PY) -m pip install --quiet -c constraints.txt --no-build-isolation -e '.[test,dask]'
+	$(PY) -m pip install --quiet -c constraints.txt --no-build-isolation -e '.[test,dask,web]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -52,7 +52,7 @@ lock:
 	$(PYTHON) -m venv $(LOCK_VENV)
 	$(LOCK_VENV)/bin/pip install --quiet uv==$(UV_VERSION)
 	$(LOCK_VENV)/bin/uv pip compile pyproject.toml tools/build-requirements.in \
-	    --extra test --extra dask --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+	    --extra test --extra dask --extra web --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
 	    --custom-compile-command "make lock" --output-file constraints.txt $(if $(UPGRADE),--upgrade)
 
 bench: $(STAMP)

@@ -58,6 +58,7 @@ def dist_info_file(wheel, names, filename):
         "miniframe/engine/__init__.py",
         "miniframe/engine/layers.py",
         "miniframe/tui/__init__.py",
+        "miniframe/tui/web/page.html",
         "miniframe/presets/__init__.py",
         "miniframe/presets/vanilla.toml",
         "miniframe/presets/deep.toml",
@@ -75,7 +76,7 @@ def test_wheel_has_every_engine_cli_runs_sweep_tui_and_preset_file(names):
         expected |= {f"miniframe/{package}/{p.name}" for p in folder.glob("*.py")}
     expected |= {f"miniframe/presets/{p.name}" for p in (ROOT / "presets").glob("*.toml")}
     for p in (ROOT / "tui").rglob("*"):
-        if p.suffix in (".py", ".tcss") and "__pycache__" not in p.parts:
+        if p.suffix in (".py", ".tcss", ".html") and "__pycache__" not in p.parts:
             expected.add("miniframe/tui/" + p.relative_to(ROOT / "tui").as_posix())
     assert expected - names == set()
 
@@ -102,6 +103,8 @@ def test_metadata(wheel, names):
     assert "Requires-Dist: safetensors" in text
     assert "Requires-Dist: tomli-w" in text
     assert "Provides-Extra: dask" in text
+    assert "Provides-Extra: web" in text  # miniframe-tui --serve
+    assert "textual-serve" in text and 'extra == "web"' in text
 
 
 def test_unpacked_wheel_imports_and_reads_presets(wheel, tmp_path):

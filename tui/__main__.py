@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-record", action="store_true", help="don't record runs in the run history"
     )
     parser.add_argument("--version", action="version", version=f"miniframe-tui {__version__}")
+    from .web.options import add_arguments
+
+    add_arguments(parser)  # --serve and its options
     return parser
 
 
@@ -80,6 +83,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
+    from .web.options import serve_options
+
+    try:
+        serving = serve_options(args)
+    except ValueError as e:
+        return _fail(str(e))
     from miniframe.engine import RunSpec, SpecError, load_preset
 
     spec: RunSpec | None = None
@@ -109,6 +118,11 @@ def _main(argv: list[str] | None) -> int:
             names = ", ".join([*BUILTIN_THEMES, *THEME_ALIASES])
             return _fail(f"unknown theme {args.theme!r}; choose one of {names}")
 
+    if serving is not None:  # each browser connection runs this command with these arguments
+        from .web import serve
+        from .web.options import trainer_arguments
+
+        return serve(serving, trainer_arguments(args))
     return run_trainer(spec, checkpoint, theme, record=not args.no_record)
 
 
