@@ -73,6 +73,7 @@ def test_tab_completes_and_enter_returns_the_choice(tmp_path: Path) -> None:
             dialog.query_one("#dp-standardize", Checkbox).value = True
             await press(pilot, "enter")
             await wait_closed(pilot, DataPicker)
+            await wait_for(pilot, lambda: app.results, what="the dialog's result")
             assert app.results == [CsvChoice(root / "iris.csv", "species", True)]
 
     run(go())
@@ -109,6 +110,7 @@ def test_empty_path_is_an_inline_error_and_escape_cancels(tmp_path: Path) -> Non
             assert app.results == []
             await press(pilot, "escape")
             await wait_closed(pilot, DataPicker)
+            await wait_for(pilot, lambda: app.results, what="the dialog's result")
             assert app.results == [None]
 
     run(go())
@@ -125,6 +127,7 @@ def test_reopened_with_the_engines_error(tmp_path: Path) -> None:
             assert dialog.query_one("#dp-label", Input).value == "0"
             await press(pilot, "enter")
             await wait_closed(pilot, DataPicker)
+            await wait_for(pilot, lambda: app.results, what="the dialog's result")
             assert app.results == [choice]
 
     run(go())
