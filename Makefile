@@ -11,7 +11,8 @@ TORCH_INDEX ?=
 UV_VERSION := 0.13.9
 LOCK_VENV  := .lock-venv
 
-.PHONY: run test test-slow test-load lint typecheck format lock bench bench-tui reproduce clean
+.PHONY: run test test-web test-slow test-load lint typecheck format lock bench bench-tui bench-web \
+	reproduce clean
 
 # Everything pinned by constraints.txt (the lock), build tools included: the editable install
 # runs without build isolation, so the pinned setuptools builds it.
@@ -28,7 +29,13 @@ run: $(STAMP)
 	$(VENV)/bin/miniframe-tui
 
 test: lint typecheck
-	$(PY) -m pytest -q -n 2 -m "not slow"
+	$(PY) -m pytest -q -n 2 -m "not slow and not browser"
+
+# The served trainer (miniframe-tui --serve) in a real, headless Chromium driven by
+# Playwright: Debian's chromium, installed first when it is missing and we are root (CI).
+test-web: $(STAMP)
+	sh tools/ensure-chromium.sh
+	$(PY) -m pytest -q -m browser tests/web
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow

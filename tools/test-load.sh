@@ -20,7 +20,7 @@ echo "test-load: two CPU burners running (pids$burners)"
 failed=0
 for run in 1 2 3; do
     echo "test-load: run $run of 3"
-    if ! "$PY" -m pytest -q -n 2 -m "not slow" -p no:cacheprovider; then
+    if ! "$PY" -m pytest -q -n 2 -m "not slow and not browser" -p no:cacheprovider; then
         failed=1
         echo "test-load: run $run FAILED"
     fi

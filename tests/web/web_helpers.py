@@ -255,3 +255,49 @@ async def until(condition: Callable[[], Any], what: str, timeout: float = TIMEOU
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
         await asyncio.sleep(0.05)
     return result
+
+
+def png_colours(data: bytes) -> tuple[int, float]:
+    """A PNG's number of distinct colours and the share of its pixels in the commonest one
+    (a blank page: 1 colour, share 1.0). Reads the 8-bit RGB/RGBA, non-interlaced PNGs a
+    browser's screenshot is; no imaging library needed."""
+    import struct
+    import zlib
+    from collections import Counter
+
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, header = 8, b"", b""
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
+        if kind == b"IHDR":
+            header = body
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", header)
+    assert depth == 8 and colour in (2, 6) and interlace == 0, "an unexpected PNG format"
+    step = 3 if colour == 2 else 4
+    raw, stride = zlib.decompress(idat), width * step
+    counts: Counter[bytes] = Counter()
+    previous = bytearray(stride)
+    for y in range(height):
+        start = y * (stride + 1)
+        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
+        for i in range(stride):  # undo the scanline's filter (PNG spec, section 9)
+            left = line[i - step] if i >= step else 0
+            up, corner = previous[i], previous[i - step] if i >= step else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 0xFF
+            elif kind == 2:
+                line[i] = (line[i] + up) & 0xFF
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 0xFF
+            elif kind == 4:
+                p = left + up - corner
+                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
+                guess = left if pa <= pb and pa <= pc else up if pb <= pc else corner
+                line[i] = (line[i] + guess) & 0xFF
+        counts.update(bytes(line[x : x + 3]) for x in range(0, stride, step))
+        previous = line
+    return len(counts), counts.most_common(1)[0][1] / (width * height)
