@@ -68,6 +68,10 @@ bench: $(STAMP)
 bench-tui: $(STAMP)
 	$(PY) benchmarks/tui_bench.py
 
+bench-web: $(STAMP)
+	sh tools/ensure-chromium.sh
+	$(PY) benchmarks/web_bench.py
+
 reproduce: $(STAMP)
 	$(VENV)/bin/miniframe reproduce --seeds 10
 

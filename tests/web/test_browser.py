@@ -250,3 +250,22 @@ def test_two_tabs_train_independently_and_stopping_the_server_ends_both(serve, t
     assert (status(pid1), status(pid2)) == ("stopped", "interrupted")
     for tab in (first, second):
         tab.wait(tab.ended, "the page to show the trainer ended", timeout=STOP_TIMEOUT)
+
+
+def test_the_benchmark_prints_its_figures(tmp_path: Path) -> None:
+    """``make bench-web`` at its smallest: one counted launch of each side, a screenshot."""
+    import subprocess
+
+    bench = Path(__file__).resolve().parents[2] / "benchmarks" / "web_bench.py"
+    shot = tmp_path / "page.png"
+    out = subprocess.run(
+        [sys.executable, str(bench), "--launches", "1", "--screenshot", str(shot)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert "terminal (80×24 pty): first paint" in out.stdout
+    assert "first frame drawn" in out.stdout and "browser ÷ terminal:" in out.stdout
+    colours, commonest = png_colours(shot.read_bytes())
+    assert colours >= 16 and commonest < 0.9
