@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import functools
 import gc
 import platform
 import statistics
@@ -43,6 +44,8 @@ from miniframe.engine import (
     load_preset,
     plural,
 )
+from miniframe.progress import ProgressCallback, Tally
+from miniframe.sweep.task import epoch_cost
 
 SIDES = ("engine", "torch", "bare")
 # The weight check trains one epoch per side in float64, from the same start: the deep preset
@@ -297,9 +300,16 @@ def _close(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
     )
 
 
-def bench_case(spec: RunSpec, epochs: int, repeats: int, warmup: int = 1) -> BenchRow:
+def bench_case(
+    spec: RunSpec,
+    epochs: int,
+    repeats: int,
+    warmup: int = 1,
+    on_step: Callable[[float], None] | None = None,
+) -> BenchRow:
     """Time one spec: ``warmup`` untimed epochs, then ``repeats`` rounds of ``epochs`` epochs
-    per side, the sides' order rotating each round; medians of ms per epoch."""
+    per side, the sides' order rotating each round; medians of ms per epoch. ``on_step``
+    hears the share of the case's epochs done (0 … 1) after each block of them."""
     random = [layer.kind for layer in spec.layers if LAYERS[layer.kind].stochastic]
     if random:
         raise BenchError(
@@ -311,9 +321,18 @@ def bench_case(spec: RunSpec, epochs: int, repeats: int, warmup: int = 1) -> Ben
         sides["bare"] = BareSide(spec)
     names = list(sides)
     times: dict[str, list[float]] = {k: [] for k in names}
+    trained, to_train = 0, len(names) * (warmup + repeats * epochs + 1)  # + 1: the check
+
+    def trained_epochs(n: int) -> None:
+        nonlocal trained
+        trained += n
+        if on_step is not None:
+            on_step(trained / to_train)
+
     for _ in range(warmup):
         for k in names:
             sides[k].train_epoch()
+            trained_epochs(1)
     for r in range(repeats):
         order = names[r % len(names) :] + names[: r % len(names)]
         for k in order:
@@ -322,9 +341,11 @@ def bench_case(spec: RunSpec, epochs: int, repeats: int, warmup: int = 1) -> Ben
             for _ in range(epochs):
                 sides[k].train_epoch()
             times[k].append(1000.0 * (time.perf_counter() - t0) / epochs)
+            trained_epochs(epochs)
     check = {k: type(side)(spec, torch.float64) for k, side in sides.items()}
     for side in check.values():
         side.train_epoch()
+        trained_epochs(1)
     ref = check["engine"].weights()
     diffs = {k: _max_diff(ref, check[k].weights()) for k in names if k != "engine"}
     match = all(_close(ref, check[k].weights()) for k in names if k != "engine")
@@ -347,13 +368,16 @@ def run_bench(
     quick: bool = False,
     threads: int | None = 1,
     progress: Callable[[str], None] | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> BenchResult:
     """Benchmark the engine against torch.nn + autograd + torch.optim (and a bare loop).
 
     ``quick`` is a smoke run (one timed epoch each, on 200 points): it checks that everything
     runs and agrees, not how fast. ``threads`` sets torch's intra-op threads for the run (one
     by default: at these sizes extra threads only add synchronisation, for both sides alike;
-    None keeps torch's default) and is restored afterwards.
+    None keeps torch's default) and is restored afterwards. ``progress`` hears a line as each
+    case (a preset at a batch size) starts; ``on_progress`` a
+    :class:`~miniframe.progress.Progress` of the cases after each timed block.
     """
     n_train = 1000
     if quick:
@@ -364,15 +388,22 @@ def run_bench(
     t0 = time.perf_counter()
     rows = []
     try:
+        cases = []
         for preset in presets:
             base = load_preset(preset) if isinstance(preset, str) else preset
-            name = base.name
             base = base.replace(data=dataclasses.replace(base.data, n_train=n_train))
-            for b in batch_sizes:
-                spec = base.replace(batch_size=min(b, n_train))
-                if progress is not None:
-                    progress(f"{name} batch {spec.batch_size}")
-                rows.append(bench_case(spec, epochs, repeats, warmup=0 if quick else 1))
+            cases += [base.replace(batch_size=min(b, n_train)) for b in batch_sizes]
+        # Progress in cases; for the bar and the ETA, each weighs its epochs' estimated cost.
+        tally = Tally({i: epoch_cost(s) for i, s in enumerate(cases)}, "case", on_progress)
+        tally.report()
+        for i, spec in enumerate(cases):
+            what = f"{spec.name} batch {spec.batch_size}"
+            if progress is not None:
+                progress(what)
+            tally.note(what)
+            step = functools.partial(tally.step, i)
+            rows.append(bench_case(spec, epochs, repeats, warmup=0 if quick else 1, on_step=step))
+            tally.finish(i)
         used = torch.get_num_threads()
     finally:
         torch.set_num_threads(before)

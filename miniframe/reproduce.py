@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from miniframe.engine import RunSpec, load_preset, plural, spread
+from miniframe.progress import ProgressCallback
 from miniframe.runs import Recording
 from miniframe.sweep import SweepPoint, SweepTask, run_sweep, train_task
 
@@ -99,6 +100,7 @@ def reproduce(
     replicas: int | None = None,
     exact: bool = False,
     recording: Recording | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> ReproduceResult:
     """Train every preset with seeds 0 … ``seeds`` − 1 for its epochs (or ``epochs``).
 
@@ -106,7 +108,8 @@ def reproduce(
     processes (default: one per core, at most one per task; with one job everything runs in
     this process) or, with ``backend="dask"``, the LocalCluster's workers. ``replicas``: seeds
     per task (default: all of a preset's, up to 32). ``recording``: where the runs are recorded
-    (default: nowhere).
+    (default: nowhere). ``progress`` hears a line now and then, ``on_progress`` how many runs
+    are done (see :func:`~miniframe.sweep.run_sweep`).
     """
     if seeds < 1:
         raise ValueError(f"seeds must be ≥ 1, got {seeds}")
@@ -128,6 +131,7 @@ def reproduce(
         grid={"preset": list(specs)},
         source="reproduce",
         say=progress,
+        on_progress=on_progress,
     )
     per_seed: dict[str, PerSeed] = {}
     for p, name in enumerate(specs):

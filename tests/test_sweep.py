@@ -7,9 +7,11 @@ import dataclasses
 import sys
 
 import pytest
+from progress_checks import check_progress
 
 from miniframe.cli import main
 from miniframe.engine import LayerSpec, Run, load_preset, replica_support
+from miniframe.progress import Progress
 from miniframe.runs import Recording, RunStore
 from miniframe.sweep import (
     GridError,
@@ -144,8 +146,10 @@ def test_worker_processes_give_the_numbers_of_this_process():
     """Two spawned workers (one intra-op thread each), the same grouping: the same numbers."""
     points = grid_points(small(load_preset("quick")), parse_grid(["lr=1e-3,1e-2"]))
     here = run_sweep("q", points, [0, 1, 2], replicas=2, jobs=1)
-    there = run_sweep("q", points, [0, 1, 2], replicas=2, jobs=2)
+    seen: list[Progress] = []
+    there = run_sweep("q", points, [0, 1, 2], replicas=2, jobs=2, on_progress=seen.append)
     assert there.workers == 2 and numbers(there) == numbers(here)
+    check_progress(seen, total=6, unit="run")  # the workers' epochs and ends reach the display
 
 
 def test_dask_gives_the_numbers_of_the_local_backend():
@@ -153,9 +157,13 @@ def test_dask_gives_the_numbers_of_the_local_backend():
     pytest.importorskip("distributed")
     points = grid_points(small(load_preset("deep"), n=40), parse_grid(["lr=1e-4,1e-3"]))
     local = run_sweep("d", points, [0, 1, 2], replicas=2, jobs=1)
-    dask = run_sweep("d", points, [0, 1, 2], replicas=2, jobs=2, backend="dask")
+    seen: list[Progress] = []
+    dask = run_sweep(
+        "d", points, [0, 1, 2], replicas=2, jobs=2, backend="dask", on_progress=seen.append
+    )
     assert dask.backend == "dask" and dask.workers == 2
     assert numbers(dask) == numbers(local)
+    check_progress(seen, total=6, unit="run")  # each task's end reaches the display
 
 
 @pytest.mark.slow

@@ -7,8 +7,9 @@ import json
 
 from miniframe.engine import SETTINGS, check_writable, load_preset, write_atomic_text
 
-from .args import name, number, path, say
+from .args import name, number, path
 from .output import strict
+from .progress import progress_display
 
 COMMAND = "bench"
 HELP = "engine vs torch.nn + autograd + torch.optim"
@@ -32,12 +33,14 @@ def run(args: argparse.Namespace) -> int:
         check_writable(args.json)  # before minutes of timing, not after
     from miniframe.bench import run_bench
 
-    result = run_bench(
-        presets=specs,
-        batch_sizes=tuple(args.batch_sizes),
-        quick=args.quick,
-        progress=lambda line: say(f"bench: {line}"),
-    )
+    with progress_display(args, COMMAND) as display:
+        result = run_bench(
+            presets=specs,
+            batch_sizes=tuple(args.batch_sizes),
+            quick=args.quick,
+            progress=lambda line: display.say(f"bench: {line}"),
+            on_progress=display.update,
+        )
     print(result.table())
     if args.json is not None:
         write_atomic_text(args.json, json.dumps(strict(result.to_dict()), indent=2) + "\n")

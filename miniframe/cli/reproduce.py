@@ -7,7 +7,8 @@ import argparse
 from miniframe.engine import OPTIONS, SETTINGS, load_preset
 
 from .args import EXIT_FAILED, name, number, recording, say, terminate_on_signals
-from .sweep import add_execution_arguments, check_execution
+from .progress import progress_display
+from .sweep import add_execution_arguments, check_execution, execution
 
 COMMAND = "reproduce"
 HELP = "Table I over several seeds, mean ± std"
@@ -31,18 +32,16 @@ def run(args: argparse.Namespace) -> int:
     check_execution(args)
     with recording(args) as history, terminate_on_signals():
         try:
-            result = reproduce(
-                args.seeds,
-                presets=specs,
-                jobs=args.jobs,
-                progress=say,
-                epochs=args.epochs,
-                backend=args.backend,
-                scheduler=args.scheduler,
-                replicas=args.replicas,
-                exact=args.exact,
-                recording=history,
-            )
+            with progress_display(args, COMMAND) as display:
+                result = reproduce(
+                    args.seeds,
+                    presets=specs,
+                    epochs=args.epochs,
+                    **execution(args),
+                    recording=history,
+                    progress=display.say,
+                    on_progress=display.update,
+                )
         except SweepError as e:
             say(f"miniframe reproduce: error: {e}")
             return EXIT_FAILED

@@ -9,6 +9,7 @@ the spec's number settings. Grid, seeds and backend are checked before anything 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from miniframe.engine import LIMITS, OPTIONS, SETTINGS
 
@@ -21,6 +22,7 @@ from .args import (
     say,
     terminate_on_signals,
 )
+from .progress import progress_display
 from .spec_args import add_spec_arguments, describe, spec_from_args
 
 COMMAND = "sweep"
@@ -55,6 +57,12 @@ def add_execution_arguments(p: argparse.ArgumentParser) -> None:
         help="worker processes (default: one per core); with dask, the LocalCluster's workers",
     )
     add_record_argument(p)
+
+
+def execution(args: argparse.Namespace) -> dict[str, Any]:
+    """The backend's flags as the keywords of ``run_sweep`` and ``reproduce``."""
+    keys = ("replicas", "exact", "backend", "jobs", "scheduler")
+    return {key: getattr(args, key) for key in keys}
 
 
 def check_execution(args: argparse.Namespace) -> None:
@@ -121,19 +129,17 @@ def run(args: argparse.Namespace) -> int:
     say(sweep_size(len(points), len(seeds)))
     with recording(args) as history, terminate_on_signals():
         try:
-            result = run_sweep(
-                spec.name,
-                points,
-                seeds,
-                replicas=args.replicas,
-                exact=args.exact,
-                backend=args.backend,
-                jobs=args.jobs,
-                scheduler=args.scheduler,
-                recording=history,
-                grid={SETTINGS[path].name: values for path, values in grid.items()},
-                say=say,
-            )
+            with progress_display(args, COMMAND) as display:
+                result = run_sweep(
+                    spec.name,
+                    points,
+                    seeds,
+                    **execution(args),
+                    recording=history,
+                    grid={SETTINGS[path].name: values for path, values in grid.items()},
+                    say=display.say,
+                    on_progress=display.update,
+                )
         except SweepError as e:
             say(f"miniframe sweep: error: {e}")
             return EXIT_FAILED

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from miniframe.engine import LIMITS, Band, Status, plural, spread
+from miniframe.progress import ProgressCallback, Tally
 from miniframe.runs import Recording
 
 from .grid import SweepPoint
@@ -132,6 +133,7 @@ def run_sweep(
     grid: Mapping[str, Sequence[Any]] | None = None,
     source: str = "sweep",
     say: Callable[[str], None] | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> SweepResult:
     """Train every point with every seed and record it all (see the module's docstring).
 
@@ -139,6 +141,9 @@ def run_sweep(
     ``LIMITS.max_replicas``); it decides the numbers, the backend and ``jobs`` only the speed.
     ``jobs``: local worker processes, or the LocalCluster's workers for Dask (default: the CPU
     count; a local sweep uses at most one per task). ``scheduler``: an existing Dask cluster.
+    ``say`` hears a line now and then; ``on_progress`` a :class:`~miniframe.progress.Progress`
+    of the runs after every epoch the backend reports (the local one reports each; Dask only
+    each task's end) and every finished task.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
@@ -173,6 +178,9 @@ def run_sweep(
     status: list[dict[int, str]] = [{} for _ in points]
     recorded_live: set[int] = set()
     left = {p: sum(t.point == p for t in tasks) for p in range(len(points))}
+    # Progress in runs; for the bar and the ETA, each run weighs its share of its task's cost.
+    costs = {(t.point, s): t.cost / len(t.seeds) for t in tasks for s in t.seeds}
+    tally = Tally(costs, "run", on_progress)
     t0 = time.perf_counter()
 
     def ids_of(task: SweepTask) -> list[int]:
@@ -187,6 +195,11 @@ def run_sweep(
         rows = [(run_ids[(task.point, s)], r) for s, r in records.items() if (task.point, s)
                 in run_ids]  # fmt: skip
         recording.record_epochs(rows)
+        for seed, record in records.items():
+            if record.get("status") != Status.RUNNING.value:  # the run ended (or diverged)
+                tally.finish((task.point, seed))
+            else:
+                tally.step((task.point, seed), float(record["epoch"]) / task.spec.epochs)
 
     def on_done(result: TaskResult) -> None:
         task = by_index[result.index]
@@ -201,11 +214,13 @@ def run_sweep(
         for seed in result.seeds:
             run_id = run_ids.get((task.point, seed))
             recording.finish_run(run_id, _status(status[task.point][seed]))
+            tally.finish((task.point, seed))
         left[task.point] -= 1
         if left[task.point] == 0:
             tell(f"{points[task.point].title}: done at {time.perf_counter() - t0:.1f} s")
 
     outcome = Status.FAILED
+    tally.report()
     try:
         if backend == "local":
             workers = jobs

@@ -40,12 +40,9 @@ class SweepTask:
 
     @property
     def cost(self) -> float:
-        """A rough relative cost, to start the longest tasks first: the steps taken, each
-        paying per layer to dispatch and per replica for the multiply-adds."""
-        shape = self.spec.shape()  # a CSV file's rows, not the generated data's n_train
-        steps = self.spec.epochs * math.ceil(shape.n_train / self.spec.batch_size)
-        macs = sum(self.spec.param_counts(shape)) * min(self.spec.batch_size, shape.n_train)
-        return float(steps) * (len(self.spec.layers) + len(self.seeds) * macs / 20_000)
+        """A rough relative cost, to start the longest tasks first (and for the progress
+        display's ETA): its epochs' :func:`epoch_cost`."""
+        return self.spec.epochs * epoch_cost(self.spec, len(self.seeds))
 
 
 @dataclass(frozen=True)
@@ -62,6 +59,15 @@ class TaskResult:
         """The seed's last evaluated epoch record."""
         records: list[dict[str, Any]] = self.epochs[seed]
         return next((r for r in reversed(records) if r.get("train_acc") is not None), None)
+
+
+def epoch_cost(spec: RunSpec, replicas: int = 1) -> float:
+    """A rough relative cost of one epoch of ``spec`` for ``replicas`` seeds trained together:
+    the steps taken, each paying per layer to dispatch and per replica for the multiply-adds."""
+    shape = spec.shape()  # a CSV file's rows, not the generated data's n_train
+    steps = math.ceil(shape.n_train / spec.batch_size)
+    macs = sum(spec.param_counts(shape)) * min(spec.batch_size, shape.n_train)
+    return float(steps) * (len(spec.layers) + replicas * macs / 20_000)
 
 
 def seed_groups(seeds: Sequence[int], replicas: int) -> list[tuple[int, ...]]:
