@@ -236,6 +236,12 @@ CASES: list[Case] = [
     ("CSV: 1e308,1e308 (the sum overflows)", [*T, "--data", "sum.csv"], _write("sum.csv", SUM)),
     ("CSV: a continuous label column", [*T, "--data", "y.csv"], _write("y.csv", LABELS)),
     ("predict: a value beyond float32", ["predict", "m.safetensors", "new.csv"], _both(_trained, _write("new.csv", "x,y\n1,2\n3,5e39\n"))),
+    # 3. streams
+    ("train | head -1", ["|", "$MF train --epochs 100000 --every 1 | head -1 > /dev/null"], None),
+    ("train --json | head -1", ["|", "$MF train --epochs 100000 --json | head -1 > /dev/null"], None),
+    ("train > /dev/full", ["|", "$MF train --epochs 100000 --every 1 > /dev/full"], None),
+    ("runs list > /dev/full", ["|", "$MF runs list > /dev/full"], _recorded),
+    ("predict > /dev/full", ["|", "$MF predict m.safetensors d.csv > /dev/full"], _trained),
     # 7. numbers past Python's 4,300-digit limit
     ("5,000-digit units in a TOML config", [*T, "--config", "c.toml"], _write("c.toml", f'[[layers]]\nkind = "linear"\nunits = {HUGE}\n')),
     ("5,000-digit seed in a JSON config", [*T, "--config", "c.json"], _write("c.json", f'{{"seed": {HUGE}, "layers": []}}')),
@@ -273,6 +279,19 @@ def _digest(folder: Path) -> dict[str, str]:
     return out
 
 
+def _last_status(folder: Path) -> str:
+    """The status of the newest run in the case's history ("" if none)."""
+    history = folder / "data" / "runs.sqlite3"
+    if not history.exists():
+        return ""
+    try:
+        with contextlib.closing(sqlite3.connect(history)) as db:
+            row = db.execute("SELECT status FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+    except sqlite3.Error:
+        return ""
+    return str(row[0]) if row else ""
+
+
 def main() -> int:
     rows = ["| case | exit | message (first line of stderr) | files on disk |", "|---|---|---|---|"]
     words = sys.argv[1:]
@@ -285,11 +304,14 @@ def main() -> int:
                 setup(folder)
             before = _digest(folder)
             env = _env(folder)
+            command = [sys.executable, "-m", "miniframe", *argv]
+            if argv[0] == "|":  # a shell pipeline, $MF standing for the command
+                env["MF"] = f"{sys.executable} -m miniframe"
+                command = ["bash", "-c", f"set -o pipefail; {argv[1]}"]
             try:
                 proc = subprocess.run(
-                    [sys.executable, "-m", "miniframe", *argv],
-                    cwd=folder, capture_output=True, text=True, timeout=120, env=env,
-                )  # fmt: skip
+                    command, cwd=folder, capture_output=True, text=True, timeout=120, env=env
+                )
                 code, err = str(proc.returncode), proc.stderr.strip()
             except subprocess.TimeoutExpired:
                 code, err = "timeout", ""
@@ -299,8 +321,11 @@ def main() -> int:
                 first = "TRACEBACK: " + lines[-1]
             after = _digest(folder)
             kept = all(after.get(k) == v for k, v in before.items())
+            last = _last_status(folder)
             first = first.replace("|", "\\|")[:240]
-            rows.append(f"| {name} | {code} | {first} | {'intact' if kept else 'CHANGED'} |")
+            state = ("intact" if kept else "CHANGED") + (f"; last run {last}" if last else "")
+            shown = name.replace("|", "\\|")
+            rows.append(f"| {shown} | {code} | {first} | {state} |")
             print(rows[-1], file=sys.stderr, flush=True)
     print("\n".join(rows))
     return 0

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -30,6 +29,7 @@ from .args import (
     UsageError,
     check_outputs,
 )
+from .streams import OutputClosed, closed, guarded_stdout
 
 
 def commands() -> list[ModuleType]:
@@ -79,25 +79,28 @@ def _bad_input() -> tuple[type[BaseException], ...]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `miniframe` console script and `python -m miniframe`."""
+    command = "miniframe"
     try:
-        parser, table = build_parser()
-        try:
-            args = parser.parse_args(argv)
-        except SystemExit as e:  # --help, --version, or a one-line usage error (printed)
-            return e.code if isinstance(e.code, int) else int(e.code is not None)
-        try:
-            check_outputs(args)  # an output never replaces an input: before any work
-            return int(table[args.command].run(args))
-        except _bad_input() as e:
-            print(f"miniframe {args.command}: error: {e}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        except Terminated:
-            print(f"miniframe {args.command}: terminated", file=sys.stderr)
-            return EXIT_TERMINATED
+        with guarded_stdout():  # stdout gone (`| head -1`, `> /dev/full`): OutputClosed
+            parser, table = build_parser()
+            try:
+                args = parser.parse_args(argv)
+            except SystemExit as e:  # --help, --version, or a one-line usage error (printed)
+                return e.code if isinstance(e.code, int) else int(e.code is not None)
+            command = f"miniframe {args.command}"
+            try:
+                check_outputs(args)  # an output never replaces an input: before any work
+                code = int(table[args.command].run(args))
+                sys.stdout.flush()  # a write error still buffered is this command's
+                return code
+            except _bad_input() as e:
+                print(f"{command}: error: {e}", file=sys.stderr)
+                return EXIT_BAD_INPUT
+            except Terminated:
+                print(f"{command}: terminated", file=sys.stderr)
+                return EXIT_TERMINATED
     except KeyboardInterrupt:  # also while torch is being imported
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except BrokenPipeError:  # `miniframe ... | head`: the reader left; not an error
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), sys.stdout.fileno())  # no second error at exit's flush
-        return 0
+    except OutputClosed as gone:  # the runs it was recording ended "interrupted"
+        return closed(gone, command)
