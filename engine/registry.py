@@ -520,6 +520,9 @@ OPTIONS: dict[str, ParamSpec] = {
     #: The trainer's "seeds" setting: K seeds of the screen's spec trained at once.
     "trainer_seeds": ParamSpec("seeds", "seeds", int, 1, LIMITS.max_replicas),
     "last": ParamSpec("last", "number of runs", int, 1, 2**31 - 1),
+    #: A run's or sweep's id in the run history: SQLite's integers are signed 64-bit.
+    "run_id": ParamSpec("id", "run id", int, 1, 2**63 - 1),
+    "sweep_id": ParamSpec("id", "sweep id", int, 1, 2**63 - 1),
     "every": ParamSpec("every", "every", int, 1, LIMITS.max_epochs),
     "samples": ParamSpec("n", "number of points", int, 1, LIMITS.max_samples),
 }

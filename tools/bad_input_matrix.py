@@ -242,6 +242,11 @@ CASES: list[Case] = [
     ("train > /dev/full", ["|", "$MF train --epochs 100000 --every 1 > /dev/full"], None),
     ("runs list > /dev/full", ["|", "$MF runs list > /dev/full"], _recorded),
     ("predict > /dev/full", ["|", "$MF predict m.safetensors d.csv > /dev/full"], _trained),
+    # 4. run history
+    ("runs show 2**63", ["runs", "show", str(2**63)], _recorded),
+    ("runs rm 1e20", ["runs", "rm", "1", "99999999999999999999"], _recorded),
+    ("runs export 1e20 --csv", ["runs", "export", "99999999999999999999", "--csv", "out.csv"], _recorded),
+    ("runs list --sweep 1e20", ["runs", "list", "--sweep", "99999999999999999999"], _recorded),
     # 7. numbers past Python's 4,300-digit limit
     ("5,000-digit units in a TOML config", [*T, "--config", "c.toml"], _write("c.toml", f'[[layers]]\nkind = "linear"\nunits = {HUGE}\n')),
     ("5,000-digit seed in a JSON config", [*T, "--config", "c.json"], _write("c.json", f'{{"seed": {HUGE}, "layers": []}}')),

@@ -47,14 +47,7 @@ FINAL_COLUMNS = (
 )
 
 
-def _run_id(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"run id must be a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"run id must be ≥ 1, got {value}")
-    return value
+_run_id = number(OPTIONS["run_id"])  # SQLite's range: beyond it, no run can have that id
 
 
 def add_arguments(r: argparse.ArgumentParser) -> None:
@@ -62,7 +55,9 @@ def add_arguments(r: argparse.ArgumentParser) -> None:
     sub.required = True
     ls = sub.add_parser("list", help="recorded runs, oldest first", description="recorded runs")
     ls.add_argument("--last", type=number(OPTIONS["last"]), metavar="N", help="the last N runs")
-    ls.add_argument("--sweep", type=_run_id, metavar="ID", help="the runs of one sweep")
+    ls.add_argument(
+        "--sweep", type=number(OPTIONS["sweep_id"]), metavar="ID", help="the runs of one sweep"
+    )
     ls.add_argument("--json", action="store_true", help="one strict-JSON object per run")
     show = sub.add_parser("show", help="one run: settings, outcome, epochs")
     show.add_argument("id", type=_run_id, metavar="ID")

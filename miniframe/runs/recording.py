@@ -5,6 +5,13 @@ Training must never fail because the history cannot be written. :class:`Recordin
 ``--no-record``): every method catches database errors, reports the first one through ``warn``
 in one line, and from then on records nothing, while training goes on.
 
+Another process may hold the database for a while (a long transaction, a backup). That is no
+error: a write that finds it busy past the store's busy timeout is kept, in order, and tried
+again with the next write (without waiting, so training goes on at full speed) and, at the
+latest, when the recording is closed, which waits up to :data:`SETTLE_SECONDS` for it (said
+once through ``warn``). So a run that finished is recorded finished, with every epoch, and
+never left ``running`` (or reaped ``interrupted``) because the history was busy.
+
 :class:`RunRecorder` records one run::
 
     recording = Recording.open(warn=print)          # one line if the database is unusable
@@ -26,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -33,13 +41,18 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from miniframe.engine import METRICS, Status
 
-from .store import RunStore, RunStoreError, metrics_dict
+from .store import RunStore, RunStoreError, is_busy, metrics_dict
 
 if TYPE_CHECKING:
     from miniframe.engine import RunSpec
 
 Warn = Callable[[str], None]
 T = TypeVar("T")
+Write = Callable[[RunStore], object]
+
+#: How long closing a recording (the end of a run) waits, in all, for a history another
+#: process holds before it gives up on the writes still waiting (said in one line).
+SETTLE_SECONDS = 600.0
 
 
 def _ignore(_message: str) -> None:
@@ -52,7 +65,9 @@ class Recording:
     def __init__(self, store: RunStore | None, warn: Warn = _ignore) -> None:
         self.store = store
         self.warn = warn
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._pending: list[Write] = []  # writes that found the history busy, oldest first
+        self._said_busy = False
 
     @classmethod
     def open(
@@ -72,21 +87,101 @@ class Recording:
     def active(self) -> bool:
         return self.store is not None
 
+    @property
+    def waiting(self) -> int:
+        """Writes waiting for a busy history."""
+        with self._lock:
+            return len(self._pending)
+
     def _do(self, action: Callable[[RunStore], T], default: T) -> T:
-        store = self.store
-        if store is None:
-            return default
-        try:
-            return action(store)
-        except (sqlite3.Error, RunStoreError, OSError) as e:
+        """``action`` now, after the writes waiting before it: a write whose result is needed
+        (a new run's id). A busy history is waited for, up to SETTLE_SECONDS in all."""
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while True:
             with self._lock:
-                if self.store is not None:
-                    self.store = None
-                    self.warn(f"stopped recording: the run history failed ({e})")
-            return default
+                store = self.store
+                if store is None:
+                    return default
+                try:
+                    self._flush(store, None)
+                    return action(store)
+                except (sqlite3.Error, RunStoreError, OSError) as e:
+                    if not (is_busy(e) and time.monotonic() < deadline):
+                        self._fail(e)
+                        return default
+                    self._say_busy()
+
+    def _later(self, action: Write) -> None:
+        """A write nobody waits for (an epoch, a status, a run's end): done now, or, when the
+        history is busy, kept behind the writes already waiting and tried again with the next
+        write and by :meth:`settle`. Only the first of them waits the busy timeout."""
+        with self._lock:
+            store = self.store
+            if store is None:
+                return
+            self._pending.append(action)
+            try:
+                self._flush(store, 0.0 if len(self._pending) > 1 else None)
+            except (sqlite3.Error, RunStoreError, OSError) as e:
+                if is_busy(e):
+                    self._say_busy()
+                else:
+                    self._fail(e)
+
+    def _flush(self, store: RunStore, seconds: float | None) -> None:
+        """Do the waiting writes in order, each waiting ``seconds`` at most for the history
+        (None: the store's busy timeout); a busy error leaves the rest waiting."""
+        while self._pending:
+            if seconds is None:
+                self._pending[0](store)
+            else:
+                with store.waiting(seconds):
+                    self._pending[0](store)
+            self._pending.pop(0)
+
+    def settle(self, patience: float | None = None) -> bool:
+        """Wait for a busy history, up to ``patience`` seconds in all (default
+        SETTLE_SECONDS), until every waiting write is done; False (said once) if it is still
+        busy then: those writes are dropped, and recording stops."""
+        deadline = time.monotonic() + (SETTLE_SECONDS if patience is None else patience)
+        while True:
+            with self._lock:
+                store = self.store
+                if store is None or not self._pending:
+                    return store is not None
+                try:
+                    self._flush(store, None)
+                    return True
+                except (sqlite3.Error, RunStoreError, OSError) as e:
+                    if not is_busy(e) or time.monotonic() >= deadline:
+                        self._fail(e)
+                        return False
+                    self._say_busy()
+
+    def _say_busy(self) -> None:
+        if not self._said_busy:
+            self._said_busy = True
+            self.warn(
+                "the run history is busy (another process holds it): the writes wait and are "
+                "retried until this run ends"
+            )
+
+    def _fail(self, error: BaseException) -> None:
+        """Stop recording (said once): the history failed, or stayed busy too long."""
+        with self._lock:
+            if self.store is not None:
+                self.store = None
+                dropped = len(self._pending)
+                self._pending.clear()
+                why = f"still busy after {SETTLE_SECONDS:.0f} s" if is_busy(error) else ""
+                lost = f"; {dropped} write(s) not done" if dropped else ""
+                self.warn(f"stopped recording: the run history failed ({why or error}{lost})")
 
     def close(self) -> None:
-        store, self.store = self.store, None
+        """Finish the waiting writes (see :meth:`settle`), then close the store."""
+        self.settle()
+        with self._lock:
+            store, self.store = self.store, None
         if store is not None:
             with contextlib.suppress(sqlite3.Error):
                 store.close()
@@ -107,30 +202,31 @@ class Recording:
     def set_status(self, run_ids: Iterable[int], status: Status) -> None:
         ids = list(run_ids)
         if ids:
-            self._do(lambda s: s.set_status(ids, status), None)
+            self._later(lambda s: s.set_status(ids, status))
 
     def record_epoch(self, run_id: int | None, summary: Any) -> None:
         if run_id is not None:
-            self._do(lambda s: s.record_epoch(run_id, summary), None)
+            self._later(lambda s: s.record_epoch(run_id, summary))
 
     def record_epochs(self, rows: Sequence[tuple[int, Any]]) -> None:
         if rows:
-            self._do(lambda s: s.record_epochs(rows), None)
+            rows = list(rows)
+            self._later(lambda s: s.record_epochs(rows))
 
     def finish_run(self, run_id: int | None, status: Status | str, **kw: Any) -> None:
         if run_id is not None:
-            self._do(lambda s: s.finish_run(run_id, status, **kw), None)
+            self._later(lambda s: s.finish_run(run_id, status, **kw))
 
     def set_checkpoint(self, run_id: int | None, path: str | Path) -> None:
         if run_id is not None:
-            self._do(lambda s: s.set_checkpoint(run_id, path), None)
+            self._later(lambda s: s.set_checkpoint(run_id, path))
 
     def start_sweep(self, *args: Any, **kw: Any) -> int | None:
         return self._do(lambda s: s.start_sweep(*args, **kw), None)
 
     def finish_sweep(self, sweep_id: int | None, status: Status | str) -> None:
         if sweep_id is not None:
-            self._do(lambda s: s.finish_sweep(sweep_id, status), None)
+            self._later(lambda s: s.finish_sweep(sweep_id, status))
 
     def run(self, spec: RunSpec | Mapping[str, Any], source: str = "cli") -> RunRecorder:
         """Start recording one run of ``spec`` (status running); see :class:`RunRecorder`."""

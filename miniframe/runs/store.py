@@ -326,6 +326,7 @@ class RunStore:
             db = sqlite3.connect(
                 path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False
             )
+            db.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")
         except sqlite3.Error as e:
             raise RunStoreError(f"{path}: cannot open ({e})") from None
         try:
@@ -349,6 +350,17 @@ class RunStore:
         with self._lock:
             self._db.close()
 
+    @contextmanager
+    def waiting(self, seconds: float) -> Iterator[None]:
+        """Writes in the block wait at most ``seconds`` (not BUSY_SECONDS) for another
+        process's lock before they raise :func:`is_busy` errors."""
+        with self._lock:
+            self._db.execute(f"PRAGMA busy_timeout = {max(0, int(seconds * 1000))}")
+            try:
+                yield
+            finally:
+                self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")
+
     def __enter__(self) -> RunStore:
         return self
 
@@ -362,7 +374,12 @@ class RunStore:
 
     def _migrate(self) -> None:
         """Apply the migrations this database lacks, all in one transaction (a second process
-        opening it meanwhile waits, then finds it current)."""
+        opening it meanwhile waits, then finds it current). A current database is only read:
+        it opens while another process holds it."""
+        with self._lock:
+            version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version == SCHEMA_VERSION:
+            return
         with self._write() as db:
             version = int(db.execute("PRAGMA user_version").fetchone()[0])
             if version > SCHEMA_VERSION:
@@ -401,17 +418,27 @@ class RunStore:
         dead = [o for o in owners if not Owner(o[0] or "", o[1] or 0, o[2]).alive()]
         count = 0
         for host, pid, process in dead:
-            with self._write() as db:
-                count += db.execute(
-                    "UPDATE runs SET status = 'interrupted', ended = COALESCE(updated, started) "
-                    "WHERE status IN (?, ?) AND host IS ? AND pid IS ? AND process IS ?",
-                    (*ACTIVE, host, pid, process),
-                ).rowcount
-                db.execute(
-                    "UPDATE sweeps SET status = 'interrupted', ended = COALESCE(ended, ?) "
-                    "WHERE status IN (?, ?) AND host IS ? AND pid IS ? AND process IS ?",
-                    (time.time(), *ACTIVE, host, pid, process),
-                )
+            try:
+                count += self._mark_interrupted(host, pid, process)
+            except sqlite3.OperationalError as e:
+                if not is_busy(e):
+                    raise
+                break  # another process holds the history: the next open reaps them
+        return count
+
+    def _mark_interrupted(self, host: str | None, pid: int | None, process: str | None) -> int:
+        """One dead owner's runs and sweeps still active: interrupted. How many runs."""
+        with self._write() as db:
+            count: int = db.execute(
+                "UPDATE runs SET status = 'interrupted', ended = COALESCE(updated, started) "
+                "WHERE status IN (?, ?) AND host IS ? AND pid IS ? AND process IS ?",
+                (*ACTIVE, host, pid, process),
+            ).rowcount
+            db.execute(
+                "UPDATE sweeps SET status = 'interrupted', ended = COALESCE(ended, ?) "
+                "WHERE status IN (?, ?) AND host IS ? AND pid IS ? AND process IS ?",
+                (time.time(), *ACTIVE, host, pid, process),
+            )
         return count
 
     # ---- writing runs --------------------------------------------------------------------
@@ -675,6 +702,18 @@ class RunStore:
                     ):
                         names.setdefault(k)
         return list(names)
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether ``error`` is SQLite saying another connection holds the database (it waited
+    its busy timeout): worth trying again later, unlike any other error."""
+    if not isinstance(error, sqlite3.OperationalError):
+        return False
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    text = str(error)
+    return "locked" in text or "busy" in text
 
 
 def _statements(script: str) -> list[str]:
