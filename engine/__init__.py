@@ -46,7 +46,7 @@ _EXPORTS = {
     "registry": ["CLASSES_UNITS", "DATASETS", "FILE_DATASET", "GENERATED_DATASETS", "INITS",
                  "LAYERS", "LIMITS", "LOSSES", "N_CLASSES", "N_INPUTS", "OPTIONS", "SETTINGS",
                  "SETTING_AT", "SOLVERS", "SPEC_SETTINGS", "Circle", "DatasetKind", "LayerKind",
-                 "Limits", "ParamSpec", "Setting", "layer_kind", "reads_file"],
+                 "Limits", "ParamSpec", "Setting", "ignored_by", "layer_kind", "reads_file"],
     "replicas": ["ReplicaTrainer", "replica_support"],
     "results": ["HIGHER_IS_BETTER", "METRICS", "Band", "EpochSummary", "LayerStats",
                 "ReplicaEpoch", "Status", "spread"],
@@ -154,6 +154,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps the two in 
     from .registry import Limits as Limits
     from .registry import ParamSpec as ParamSpec
     from .registry import Setting as Setting
+    from .registry import ignored_by as ignored_by
     from .registry import layer_kind as layer_kind
     from .registry import reads_file as reads_file
     from .replicas import ReplicaTrainer as ReplicaTrainer

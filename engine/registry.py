@@ -397,6 +397,30 @@ def reads_file(name: object) -> bool:
     return kind is not None and kind.from_file
 
 
+#: Data settings only generated data read: a file decides its own rows and adds no noise.
+GENERATED_DATA_SETTINGS = ("data.noise", "data.n_train", "data.n_test")
+#: Data settings only a file's data read: the share of its rows held out for testing.
+FILE_DATA_SETTINGS = ("data.test_fraction",)
+
+
+def ignored_by(dataset: str, path: str) -> str:
+    """Why the data ``dataset`` ignore the spec setting at ``path`` (``data.noise``), or ``""``
+    when they read it. A flag or a grid value that sets an ignored setting changes nothing the
+    run does: the CLI refuses it rather than train (or sweep) the same thing under a new name."""
+    kind = DATASETS.get(dataset)
+    name = path.removeprefix("data.")
+    if kind is None or not path.startswith("data."):
+        return ""
+    if kind.from_file and path in GENERATED_DATA_SETTINGS:
+        return f"{name} is for generated data: a CSV file decides its own rows and has no noise"
+    if not kind.from_file and path in FILE_DATA_SETTINGS:
+        return f"{name} is for CSV data: the {dataset} dataset draws its test set (n_test)"
+    if path == "data.classes" and not kind.classes:
+        takes = ", ".join(k for k, v in DATASETS.items() if v.classes)
+        return f"the {dataset} dataset has 2 classes; {takes} take classes"
+    return ""
+
+
 DEVICES = ("cpu", "cuda")  # and "cuda:N"
 
 

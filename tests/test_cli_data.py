@@ -211,7 +211,7 @@ def test_special_and_missing_files(capsys, tmp_path):
         (("--label-column", "2"), "--label-column goes with CSV data"),
         (("--label-column", "0"), "columns count from 1"),
         (("--classes", "9"), "classes must be ≤ 8"),
-        (("--classes", "3"), "data.classes: the disk dataset has 2 classes"),
+        (("--classes", "3"), "--classes 3: the disk dataset has 2 classes"),
         (("--target-acc", "0"), "target test accuracy must be a positive number"),
         (("--patience", "0"), "patience must be ≥ 1"),
         (("--test-fraction", "1"), "test fraction must be in (0, 1)"),

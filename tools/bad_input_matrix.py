@@ -247,6 +247,13 @@ CASES: list[Case] = [
     ("runs rm 1e20", ["runs", "rm", "1", "99999999999999999999"], _recorded),
     ("runs export 1e20 --csv", ["runs", "export", "99999999999999999999", "--csv", "out.csv"], _recorded),
     ("runs list --sweep 1e20", ["runs", "list", "--sweep", "99999999999999999999"], _recorded),
+    # 6. sweeps
+    ("sweep: a 1,000,000-point grid", ["sweep", "--no-record", "--grid", "lr=" + ",".join(f"{(i + 1) * 1e-6:.9g}" for i in range(1000)), "--grid", "momentum=" + ",".join(f"{i / 1001:.9g}" for i in range(1000))], None),
+    ("sweep: --grid noise with CSV data", ["sweep", "--no-record", "--data", "d.csv", "--grid", "noise=0,0.1,0.2,0.3"], _write("d.csv", ROWS)),
+    ("sweep: --grid n_train with CSV data", ["sweep", "--no-record", "--data", "d.csv", "--grid", "n_train=100,200"], _write("d.csv", ROWS)),
+    ("sweep: --grid test_fraction on disk", ["sweep", "--no-record", "--grid", "test_fraction=0.2,0.3"], None),
+    ("train: --noise with CSV data", [*T, "--data", "d.csv", "--noise", "0.1"], _write("d.csv", ROWS)),
+    ("train: --test-fraction with --test-data", [*T, "--data", "d.csv", "--test-data", "d.csv", "--test-fraction", "0.3"], _write("d.csv", ROWS)),
     # 7. numbers past Python's 4,300-digit limit
     ("5,000-digit units in a TOML config", [*T, "--config", "c.toml"], _write("c.toml", f'[[layers]]\nkind = "linear"\nunits = {HUGE}\n')),
     ("5,000-digit seed in a JSON config", [*T, "--config", "c.json"], _write("c.json", f'{{"seed": {HUGE}, "layers": []}}')),

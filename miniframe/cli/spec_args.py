@@ -25,6 +25,7 @@ from miniframe.engine import (
     RunSpec,
     Setting,
     builtin_names,
+    ignored_by,
     load_preset,
     plural,
     reads_file,
@@ -117,8 +118,27 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
             spec = spec.with_setting(setting.path, value)
     spec = spec.replace(data=_csv_overrides(args, spec.data))
     check_outputs(args, spec)  # the data files a config or preset names are inputs too
+    _check_data_flags(args, spec)
     spec.validate()
     return spec
+
+
+def _check_data_flags(args: argparse.Namespace, spec: RunSpec) -> None:
+    """Refuse a data flag the run's data ignore (``--noise`` or ``--n-train`` with a CSV file,
+    ``--test-fraction`` with generated data or a test file): it would change nothing the run
+    does, while the user believes it did."""
+    for setting in SPEC_SETTINGS:
+        path = setting.path
+        if not (setting.flag and path.startswith("data.")) or path == "data.seed":
+            continue  # every kind of data has a seed
+        value = getattr(args, setting.key, None)
+        if value is None or value is False:
+            continue
+        why = ignored_by(spec.data.name, path)
+        if not why and path == "data.test_fraction" and spec.data.test_path:
+            why = "the test set is the --test-data file, not a share of --data"
+        if why:
+            raise UsageError(f"{setting.flag_name} {value}: {why}")
 
 
 def _csv_overrides(args: argparse.Namespace, data: Any) -> Any:

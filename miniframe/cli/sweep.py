@@ -107,13 +107,13 @@ def run(args: argparse.Namespace) -> int:
         parse_grid,
         run_sweep,
     )
-    from miniframe.sweep.grid import check_size, sweep_size
+    from miniframe.sweep.grid import check_grid, sweep_size
 
     spec = spec_from_args(args)
     try:
         grid = parse_grid(args.grid)
+        check_grid(spec, grid, args.seeds)  # its size, and keys the data ignore: at once
         points = grid_points(spec, grid)
-        check_size(len(points), args.seeds)
     except GridError as e:
         raise UsageError(str(e)) from None
     if spec.seed + args.seeds - 1 > LIMITS.max_seed:

@@ -10,11 +10,12 @@ bad value, or a point whose spec does not validate is a :class:`GridError` namin
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from miniframe.engine import LIMITS, SETTINGS, RunSpec, SpecError, plural
+from miniframe.engine import LIMITS, SETTINGS, RunSpec, SpecError, ignored_by, plural
 
 Number = int | float
 
@@ -72,17 +73,31 @@ def parse_grid(items: Sequence[str]) -> dict[str, list[Number]]:
         path = _key(text)
         if path in grid:
             raise GridError(f"--grid {text}: given twice")
-        parsed: list[Number] = []
-        for value in values.split(","):
+        texts = values.split(",")
+        if len(texts) > LIMITS.max_sweep_runs:  # alone past the limit: not worth parsing
+            check_size(len(texts), 1)
+        parsed: dict[Number, None] = {}
+        for value in texts:
             try:
                 number = SETTINGS[path].parse(value)
             except ValueError as e:
                 raise GridError(f"--grid {text.strip()}: {e}") from None
             if number in parsed:
                 raise GridError(f"--grid {text.strip()}: {value.strip()} is listed twice")
-            parsed.append(number)
-        grid[path] = parsed
+            parsed[number] = None
+        grid[path] = list(parsed)
     return grid
+
+
+def check_grid(base: RunSpec, grid: Mapping[str, Sequence[Number]], seeds: int) -> None:
+    """What can be said of a grid before any of its specs is built: its size (points × seeds,
+    at most LIMITS.max_sweep_runs) and a key the base spec's data ignore (every value of it
+    would train the same thing)."""
+    check_size(math.prod(len(values) for values in grid.values()), seeds)
+    for path in grid:
+        why = ignored_by(base.data.name, path)
+        if why:
+            raise GridError(f"--grid {_grid_name(path)}=…: {why}")
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,13 @@ tracker exits too.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 
@@ -66,6 +67,31 @@ def _worker(conn: Connection, parent: int) -> None:
         conn.close()
 
 
+#: Signals that end a sweep; one that arrives while a worker is being started waits for it.
+_ENDING = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP that arrive in the block act as it ends (the first of them,
+    through the handler it had). Starting a spawned worker is two steps, the process and then
+    its start-up data down a pipe: a Ctrl-C between them left a worker that printed
+    ``EOFError: Ran out of input`` as a traceback. Outside the main thread it does nothing
+    (only that thread may set handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+    previous = {s: signal.signal(s, lambda signum, frame: arrived.append(signum)) for s in _ENDING}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if arrived:
+            signal.raise_signal(arrived[0])  # now, through the handler it would have met
+
+
 def stop_processes(procs: Sequence[BaseProcess], grace_s: float = 2.0) -> None:
     """Terminate (SIGTERM) the processes still alive, then kill any that outlive ``grace_s``."""
     for p in procs:
@@ -105,9 +131,10 @@ def run_local(
                 target=_worker, args=(child, os.getpid()), name=f"sweep-worker-{w}"
             )
             proc.daemon = True  # multiprocessing ends it, should this process exit first
-            proc.start()
+            with signals_deferred():  # never half-started, never started but not in procs
+                proc.start()
+                procs.append(proc)
             child.close()  # the worker holds the only other end: EOF if it dies
-            procs.append(proc)
             task = queue.pop(0)
             conn.send(task)
             on_start(task)
