@@ -547,6 +547,8 @@ OPTIONS: dict[str, ParamSpec] = {
     #: A run's or sweep's id in the run history: SQLite's integers are signed 64-bit.
     "run_id": ParamSpec("id", "run id", int, 1, 2**63 - 1),
     "sweep_id": ParamSpec("id", "sweep id", int, 1, 2**63 - 1),
+    #: Seconds a Dask sweep waits for its scheduler to answer and for a worker to be there.
+    "dask_wait": ParamSpec("dask_wait", "Dask wait", float, 0.0, 3600.0, low_open=True),
     "every": ParamSpec("every", "every", int, 1, LIMITS.max_epochs),
     "samples": ParamSpec("n", "number of points", int, 1, LIMITS.max_samples),
 }

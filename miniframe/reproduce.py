@@ -97,6 +97,7 @@ def reproduce(
     *,
     backend: str = "local",
     scheduler: str | None = None,
+    dask_wait: float = 30.0,
     replicas: int | None = None,
     exact: bool = False,
     recording: Recording | None = None,
@@ -109,7 +110,7 @@ def reproduce(
     this process) or, with ``backend="dask"``, the LocalCluster's workers. ``replicas``: seeds
     per task (default: all of a preset's, up to 32). ``recording``: where the runs are recorded
     (default: nowhere). ``progress`` hears a line now and then, ``on_progress`` how many runs
-    are done (see :func:`~miniframe.sweep.run_sweep`).
+    are done (see :func:`~miniframe.sweep.run_sweep`); ``dask_wait`` too.
     """
     if seeds < 1:
         raise ValueError(f"seeds must be ≥ 1, got {seeds}")
@@ -127,6 +128,7 @@ def reproduce(
         backend=backend,
         jobs=jobs,
         scheduler=scheduler,
+        dask_wait=dask_wait,
         recording=recording,
         grid={"preset": list(specs)},
         source="reproduce",

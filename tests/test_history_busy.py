@@ -132,7 +132,7 @@ def test_a_history_busy_for_good_gives_up_in_one_line(tmp_path, quick_busy, monk
     rec.close()
     holder.close()
     assert len(warnings) == 2 and "stopped recording" in warnings[1], warnings
-    assert "still busy" in warnings[1] and "2 write(s) not done" in warnings[1]
+    assert "still busy" in warnings[1] and "2 writes not done" in warnings[1]
 
 
 def hold_after_the_run_starts(monkeypatch, path: Path) -> Holder:

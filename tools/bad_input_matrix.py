@@ -1,6 +1,7 @@
 # ruff: noqa: E501  (the case table reads best one case per line)
 """Run the CLI's bad-input matrix and print it as a Markdown table: case, exit status, the
-message seen (first stderr line), and whether anything already on disk changed.
+message seen (the last stderr line: progress lines come before it), and whether anything
+already on disk changed (and the newest run's status in the case's history).
 
 Not a test (the regression tests live in tests/): a way to see, in one place, what a user
 gets for each kind of bad input. Usage: ``python tools/bad_input_matrix.py [WORD…]`` (every
@@ -17,11 +18,13 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-Case = tuple[str, list[str], Callable[[Path], None] | None]
+#: (name, argv, set-up): a set-up may return a function that undoes it (ends a server).
+Case = tuple[str, list[str], Callable[[Path], Callable[[], None] | None] | None]
 
 
 def _write(name: str, text: str) -> Callable[[Path], None]:
@@ -162,6 +165,56 @@ def _preset(name: str, text: str) -> Callable[[Path], None]:
     return setup
 
 
+def _spawn(folder: Path, argv: list[str]) -> subprocess.Popen[bytes]:
+    """A helper process of a case, in a folder of its own (its files are not the case's)."""
+    where = tempfile.mkdtemp(prefix="matrix-helper-")
+    return subprocess.Popen(argv, cwd=where, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _wait_for(path: Path, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists() or not path.read_text().strip():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{path} never came")
+        time.sleep(0.05)
+
+
+def _silent_port(folder: Path) -> Callable[[], None]:
+    """A port that accepts connections and never says a word; its number in ./port."""
+    code = ("import socket, sys, time\ns = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(8)\n"
+            "open(sys.argv[1], 'w').write(str(s.getsockname()[1]))\nheld = []\n"
+            "while True: held.append(s.accept())")  # fmt: skip
+    proc = _spawn(folder, [sys.executable, "-c", code, str(folder / "port")])
+    _wait_for(folder / "port")
+    return proc.kill
+
+
+def _scheduler(workers: int) -> Callable[[Path], Callable[[], None]]:
+    """A Dask scheduler on 127.0.0.1 (its address in ./address) with ``workers`` workers."""
+    dask = str(Path(sys.executable).parent / "dask")
+
+    def setup(folder: Path) -> Callable[[], None]:
+        info = Path(tempfile.mkdtemp(prefix="matrix-scheduler-")) / "s.json"
+        procs = [_spawn(folder, [dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
+                                 "--no-dashboard", "--scheduler-file", str(info)])]  # fmt: skip
+        _wait_for(info)
+        time.sleep(0.5)  # the file is written, then filled
+        address = json.loads(info.read_text())["address"]
+        for _ in range(workers):
+            procs.append(_spawn(folder, [dask, "worker", address, "--nthreads", "1",
+                                         "--no-nanny", "--host", "127.0.0.1"]))  # fmt: skip
+        (folder / "address").write_text(address)
+
+        def undo() -> None:
+            for proc in procs:
+                proc.kill()
+                proc.wait()
+
+        return undo
+
+    return setup
+
+
 HUGE = "9" * 5000
 WIDE = "".join(
     ",".join(["0.12345678901234567890123456789012"] * 4000) + f",{i % 2}\n" for i in range(12)
@@ -247,6 +300,16 @@ CASES: list[Case] = [
     ("runs rm 1e20", ["runs", "rm", "1", "99999999999999999999"], _recorded),
     ("runs export 1e20 --csv", ["runs", "export", "99999999999999999999", "--csv", "out.csv"], _recorded),
     ("runs list --sweep 1e20", ["runs", "list", "--sweep", "99999999999999999999"], _recorded),
+    # 5. Dask
+    ("dask: --scheduler foo://h:1", ["sweep", "--backend", "dask", "--scheduler", "foo://h:1"], None),
+    ("dask: --scheduler tcp://h:abc", ["sweep", "--backend", "dask", "--scheduler", "tcp://h:abc"], None),
+    ("dask: --scheduler tcp://:8786", ["sweep", "--backend", "dask", "--scheduler", "tcp://:8786"], None),
+    ("dask: --scheduler tcp://", ["sweep", "--backend", "dask", "--scheduler", "tcp://"], None),
+    ("dask: --scheduler [::1", ["reproduce", "--backend", "dask", "--scheduler", "[::1"], None),
+    ("dask: a port that never speaks", ["|", "$MF sweep --seeds 1 --backend dask --dask-wait 3 --scheduler tcp://127.0.0.1:$(cat port)"], _silent_port),
+    ("dask: a scheduler without workers", ["|", "$MF sweep --seeds 1 --backend dask --dask-wait 3 --scheduler $(cat address)"], _scheduler(0)),
+    ("dask: Ctrl-C (SIGINT after 20 s)", ["|", "timeout --preserve-status -s INT 20 $MF sweep --seeds 1 --epochs 100000 --backend dask --scheduler $(cat address)"], _scheduler(1)),
+    ("dask: Ctrl-C to a LocalCluster sweep", ["|", "timeout --preserve-status -s INT 20 $MF sweep --seeds 2 --replicas 1 --epochs 100000 --backend dask --jobs 2"], None),
     # 6. sweeps
     ("sweep: a 1,000,000-point grid", ["sweep", "--no-record", "--grid", "lr=" + ",".join(f"{(i + 1) * 1e-6:.9g}" for i in range(1000)), "--grid", "momentum=" + ",".join(f"{i / 1001:.9g}" for i in range(1000))], None),
     ("sweep: --grid noise with CSV data", ["sweep", "--no-record", "--data", "d.csv", "--grid", "noise=0,0.1,0.2,0.3"], _write("d.csv", ROWS)),
@@ -305,15 +368,14 @@ def _last_status(folder: Path) -> str:
 
 
 def main() -> int:
-    rows = ["| case | exit | message (first line of stderr) | files on disk |", "|---|---|---|---|"]
+    rows = ["| case | exit | message (last line of stderr) | files on disk |", "|---|---|---|---|"]
     words = sys.argv[1:]
     for name, argv, setup in CASES:
         if words and not any(w.lower() in name.lower() for w in words):
             continue
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
-            if setup is not None:
-                setup(folder)
+            undo = setup(folder) if setup is not None else None
             before = _digest(folder)
             env = _env(folder)
             command = [sys.executable, "-m", "miniframe", *argv]
@@ -327,8 +389,11 @@ def main() -> int:
                 code, err = str(proc.returncode), proc.stderr.strip()
             except subprocess.TimeoutExpired:
                 code, err = "timeout", ""
+            finally:
+                if undo is not None:
+                    undo()
             lines = err.splitlines()
-            first = lines[0] if lines else "(no message)"
+            first = lines[-1] if lines else "(no message)"
             if "Traceback" in err:
                 first = "TRACEBACK: " + lines[-1]
             after = _digest(folder)

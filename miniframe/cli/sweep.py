@@ -50,7 +50,17 @@ def add_execution_arguments(p: argparse.ArgumentParser) -> None:
         help="local: worker processes on this machine; dask: Dask distributed (a LocalCluster, "
         "or --scheduler); needs pip install 'miniframe[dask]'",
     )
-    p.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler")
+    p.add_argument(
+        "--scheduler", metavar="ADDRESS", help="an existing Dask scheduler (tcp://HOST:PORT)"
+    )
+    p.add_argument(
+        "--dask-wait",
+        metavar="SECONDS",
+        type=number(OPTIONS["dask_wait"]),
+        default=30.0,
+        help="how long a Dask sweep waits for its scheduler to answer and for a worker "
+        "(none, or none left) before it ends with an error (default 30)",
+    )
     p.add_argument(
         "--jobs",
         type=number(OPTIONS["jobs"]),
@@ -61,7 +71,7 @@ def add_execution_arguments(p: argparse.ArgumentParser) -> None:
 
 def execution(args: argparse.Namespace) -> dict[str, Any]:
     """The backend's flags as the keywords of ``run_sweep`` and ``reproduce``."""
-    keys = ("replicas", "exact", "backend", "jobs", "scheduler")
+    keys = ("replicas", "exact", "backend", "jobs", "scheduler", "dask_wait")
     return {key: getattr(args, key) for key in keys}
 
 
@@ -73,7 +83,13 @@ def check_execution(args: argparse.Namespace) -> None:
         raise UsageError("--scheduler: empty address")
     if args.backend == "dask":
         from miniframe.sweep import DaskMissing, check_dask
+        from miniframe.sweep.cluster import scheduler_address
 
+        if args.scheduler is not None:
+            try:
+                args.scheduler = scheduler_address(args.scheduler)
+            except ValueError as e:
+                raise UsageError(f"--scheduler {args.scheduler}: {e}") from None
         try:
             check_dask()
         except DaskMissing as e:

@@ -39,7 +39,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
-from miniframe.engine import METRICS, Status
+from miniframe.engine import METRICS, Status, plural
 
 from .store import RunStore, RunStoreError, is_busy, metrics_dict
 
@@ -174,7 +174,7 @@ class Recording:
                 dropped = len(self._pending)
                 self._pending.clear()
                 why = f"still busy after {SETTLE_SECONDS:.0f} s" if is_busy(error) else ""
-                lost = f"; {dropped} write(s) not done" if dropped else ""
+                lost = f"; {plural(dropped, 'write')} not done" if dropped else ""
                 self.warn(f"stopped recording: the run history failed ({why or error}{lost})")
 
     def close(self) -> None:

@@ -129,6 +129,7 @@ def run_sweep(
     backend: str = "local",
     jobs: int | None = None,
     scheduler: str | None = None,
+    dask_wait: float = 30.0,
     recording: Recording | None = None,
     grid: Mapping[str, Sequence[Any]] | None = None,
     source: str = "sweep",
@@ -140,7 +141,8 @@ def run_sweep(
     ``replicas``: seeds trained together per task (default: all of a point's, up to
     ``LIMITS.max_replicas``); it decides the numbers, the backend and ``jobs`` only the speed.
     ``jobs``: local worker processes, or the LocalCluster's workers for Dask (default: the CPU
-    count; a local sweep uses at most one per task). ``scheduler``: an existing Dask cluster.
+    count; a local sweep uses at most one per task). ``scheduler``: an existing Dask cluster;
+    ``dask_wait``: how long Dask may leave it without an answer or a worker.
     ``say`` hears a line now and then; ``on_progress`` a :class:`~miniframe.progress.Progress`
     of the runs after every epoch the backend reports (the local one reports each; Dask only
     each task's end) and every finished task.
@@ -231,7 +233,7 @@ def run_sweep(
         else:
             from .cluster import run_dask
 
-            workers = run_dask(tasks, jobs, scheduler, on_start, on_done, tell)
+            workers = run_dask(tasks, jobs, scheduler, on_start, on_done, tell, dask_wait)
         outcome = Status.FINISHED
     except SweepError as e:
         where = f"{points[e.task.point].title}: " if e.task is not None else ""
