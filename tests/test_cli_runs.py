@@ -82,7 +82,7 @@ def test_compare_prints_differences_final_metrics_and_a_chart(capsys):
     ("argv", "expected"),
     [
         (["runs", "show", "7"], "no run 7"),
-        (["runs", "show", "x"], "run id must be a whole number"),
+        (["runs", "show", "x"], "run id: 'x' is not a whole number"),
         (["runs", "show", "0"], "run id must be ≥ 1"),
         (["runs", "compare", "1", "9"], "no run 9"),
         (["runs", "compare", "1", "--metric", "nope"], "unknown metric 'nope'; recorded: "),
