@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import torch
 from torch import Tensor
 
 Param = tuple[Tensor, Tensor]
@@ -71,6 +72,7 @@ class Sequential(Module):
                 raise TypeError(f"Sequential item {i} is {type(m).__name__}, not a Module")
         self.modules: list[Module] = list(modules)
         _check_widths(self.modules)
+        self._zero_plan: tuple[list[Tensor], list[Module]] | None = None
 
     def forward(self, x: Tensor) -> Tensor:
         for m in self.modules:
@@ -84,6 +86,27 @@ class Sequential(Module):
 
     def param(self) -> list[Param]:
         return [p for m in self.modules for p in m.param()]
+
+    def zero_grad(self) -> None:
+        """Clear every module's gradients: those of modules that keep Module's way in one
+        ``torch._foreach_zero_`` (one dispatch, as a solver's ``zero_grad``), the others (a
+        module with its own ``zero_grad``) by their own. Which is which is worked out at the
+        first call and kept (a step calls this every batch): the modules and their gradient
+        tensors are those the Sequential was built with."""
+        if self._zero_plan is None:
+            plain: list[Tensor] = []
+            own: list[Module] = []
+            for m in self.modules:
+                if type(m).zero_grad is Module.zero_grad:
+                    plain.extend(grad for _, grad in m.param())
+                else:
+                    own.append(m)
+            self._zero_plan = (plain, own)
+        plain, own = self._zero_plan
+        for m in own:
+            m.zero_grad()
+        if plain:
+            torch._foreach_zero_(plain)
 
     def train(self, mode: bool = True) -> Sequential:
         self.training = mode

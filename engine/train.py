@@ -73,9 +73,10 @@ BACKGROUND_ROWS = 2**20
 
 def train_step(model: Sequential, loss: Loss, optimizer: Optimizer, x: Tensor, y: Tensor) -> None:
     """One step of gradient descent on the batch (X, Y), Y encoded by ``loss.encode``:
-    Ŷ = model(X); zero the gradients; model.backward(dL/dŶ) accumulates dL/dθ; update θ."""
+    Ŷ = model(X); zero the gradients (``model.zero_grad()``: each module clears its own);
+    model.backward(dL/dŶ) accumulates dL/dθ; update θ."""
     loss.keep(model.forward(x), y)
-    optimizer.zero_grad()
+    model.zero_grad()
     model.backward(loss.backward())
     optimizer.step()
 
@@ -98,7 +99,7 @@ def train_step_in_chunks(
     False, with no step taken, if ``should_stop`` (polled between chunks) says stop.
     """
     n = order.shape[-1]
-    optimizer.zero_grad()
+    model.zero_grad()
     for i, indices in enumerate(torch.split(order, chunk, -1)):
         if i and should_stop is not None and should_stop():
             return False

@@ -230,3 +230,85 @@ def test_one_replica_as_a_lone_model_predicts_as_its_lone_run():
                                    rtol=1e-4, atol=1e-5)  # fmt: skip
     view = rt.replica_model(1)
     assert view[0].weight.data_ptr() == rt.model[0].weight[1].data_ptr()  # live weights
+
+
+# ---- throughput mode: denormals flushed, gradients written ------------------------------------
+def test_flushing_denormals_is_scoped_to_the_block():
+    """On inside the block, then whatever the thread had before: off stays off, on stays on."""
+    from miniframe.engine.denormals import flushes_denormals, flushing_denormals
+
+    assert not flushes_denormals()
+    tiny = torch.tensor([1e-37])
+    with flushing_denormals():
+        assert flushes_denormals() and (tiny * 1e-3).item() == 0.0
+    assert not flushes_denormals() and (tiny * 1e-3).item() > 0.0
+    with flushing_denormals(enabled=False):
+        assert not flushes_denormals()
+    torch.set_flush_denormal(True)
+    try:
+        with flushing_denormals():
+            pass
+        assert flushes_denormals()  # the thread's own setting is left as it was
+    finally:
+        torch.set_flush_denormal(False)
+
+
+@pytest.mark.parametrize("exact", [False, True], ids=["throughput", "exact"])
+def test_throughput_replicas_flush_denormals_while_they_compute(monkeypatch, exact):
+    """Training and evaluation flush denormals in throughput mode (exact mode rounds as the
+    lone run, which keeps them); the thread's setting is back afterwards."""
+    from miniframe.engine.denormals import flushes_denormals
+
+    seen: list[bool] = []
+    forward = ReplicaLinear.forward
+
+    def watched(self, x):
+        seen.append(flushes_denormals())
+        return forward(self, x)
+
+    monkeypatch.setattr(ReplicaLinear, "forward", watched)
+    list(ReplicaTrainer(small(load_preset("quick"), n=64), [0, 1], exact=exact).fit(1))
+    assert seen and set(seen) == {not exact}
+    assert not flushes_denormals()
+
+
+def test_throughput_backward_writes_the_gradients_after_zero_grad():
+    """zero_grad then backward gives the gradients of this batch alone (whatever the buffers
+    held); a second backward adds to them, as every module's backward does."""
+    g = torch.Generator().manual_seed(0)
+    lone = [build_model(small(load_preset("quick"), n=64).replace(seed=s))[0] for s in (0, 1)]
+    fast, exact = ReplicaLinear(lone), ReplicaLinear(lone, exact=True)
+    x, grad = torch.randn(2, 5, 2, generator=g), torch.randn(2, 5, 25, generator=g)
+    for m in (fast, exact):
+        m.grad_weight.fill_(7.0)
+        m.grad_bias.fill_(7.0)
+        m.zero_grad()
+        m.forward(x)
+        m.backward(grad)
+    torch.testing.assert_close(fast.grad_weight, exact.grad_weight)
+    torch.testing.assert_close(fast.grad_bias, exact.grad_bias)
+    torch.testing.assert_close(fast.grad_weight, grad.mT @ x)
+    once = fast.grad_weight.clone()
+    fast.backward(grad)
+    torch.testing.assert_close(fast.grad_weight, 2 * once)
+
+
+def test_deep_replicas_in_throughput_mode_match_their_lone_runs():
+    """The deep preset, where flushing denormals matters most. Its N(0,1) weights make it
+    chaotic (a rounding difference grows to a different run within a few epochs), so: each
+    replica's first epoch within float tolerance of its lone run's, and after 5 epochs the
+    replicas' test accuracies over 6 seeds have the lone runs' mean and spread."""
+    spec = small(load_preset("deep"), n=200).replace(epochs=5)
+    seeds = list(range(6))
+    rt = ReplicaTrainer(spec, seeds)
+    history = list(rt.fit())
+    lone = [list(Run(spec.replace(seed=s)).fit()) for s in seeds]
+    for r, runs in enumerate(lone):
+        first = runs[0]
+        assert history[0].train_loss[r] == pytest.approx(first.train_loss, rel=1e-3)
+        assert history[0].test_acc[r] == pytest.approx(first.test_acc, abs=1.0)
+    replica = [test for _, test in rt.final()]
+    final = [runs[-1].test_acc for runs in lone]
+    assert statistics.mean(replica) == pytest.approx(statistics.mean(final), abs=2.0)
+    assert statistics.stdev(replica) == pytest.approx(statistics.stdev(final), abs=2.0)
+    assert len(set(final)) > 1
