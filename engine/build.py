@@ -19,6 +19,7 @@ import torch
 from . import data as datasets
 from . import layers, losses, optim
 from .data import Dataset, csv_datasets, model_inputs
+from .holdout import validation_rows
 from .losses import Loss
 from .module import Module, Param, Sequential
 from .optim import Optimizer
@@ -137,6 +138,26 @@ def build_transform(spec: RunSpec, raw_train: Dataset | None = None) -> InputTra
             raw_train = build_raw_data(spec)[0]
         return InputTransform.standardize_from(raw_train.x, raw_train.origin)
     return InputTransform()
+
+
+def split_validation(spec: RunSpec, raw_train: Dataset) -> tuple[Dataset, Dataset | None]:
+    """The training set less the spec's validation rows, and those rows (None without
+    ``data.validation_fraction``): a stratified share of the *training* rows, drawn with the
+    data seed (:func:`~.holdout.validation_rows`); the test set is never touched."""
+    fraction = spec.data.validation_fraction
+    if not fraction:
+        return raw_train, None
+    kept, held = validation_rows(raw_train.y.tolist(), fraction, data_seed(spec))
+    return _rows_of(raw_train, kept), _rows_of(raw_train, held)
+
+
+def _rows_of(data: Dataset, rows: list[int]) -> Dataset:
+    """The rows ``rows`` of ``data`` (copies), their file lines with them."""
+    index = torch.tensor(rows, dtype=torch.int64)
+    origin = data.origin
+    if origin is not None:
+        origin = dataclasses.replace(origin, lines=[origin.lines[i] for i in rows])
+    return Dataset(data.x[index], data.y[index], origin)
 
 
 def prepare(data: Dataset, transform: InputTransform, device: str = "cpu") -> Dataset:

@@ -518,6 +518,12 @@ SPEC_SETTINGS: tuple[Setting, ...] = (
             row=False),
     Setting("data.standardize", "standardize", "data", switch=True, row=False,
             help="subtract the training set's mean, divide by its std, per feature"),
+    Setting("data.validation_fraction", "validation_fraction", "data",
+            ParamSpec("validation_fraction", "validation fraction", float, 0.0, 1.0,
+                      high_open=True),
+            metavar="F", row=False,
+            help="hold out this share of each class of the training rows as a validation set, "
+            "which the stop conditions watch instead of the test set (default 0: none)"),
     Setting("stop.target_acc", "target_acc", "stop",
             ParamSpec("target_acc", "target test accuracy", float, 0.0, 100.0, low_open=True),
             short="stop at acc %", metavar="PCT",

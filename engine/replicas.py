@@ -167,6 +167,8 @@ def replica_support(spec: RunSpec) -> str | None:
     if stop.target_acc is not None or stop.patience is not None or stop.restore_best:
         # Each seed would end (and restore its best weights) at its own epoch: lone runs do.
         return "stop conditions end each seed at its own epoch"
+    if spec.data.validation_fraction:
+        return "a validation split is not replica-batched"
     return None
 
 

@@ -86,6 +86,10 @@ class LayerStats:
         return out
 
 
+#: EpochSummary fields that its JSON leaves out when they are None (not asked for, not held).
+_LEFT_OUT_WHEN_NONE = frozenset({"layer_stats", "val_loss", "val_acc"})
+
+
 @dataclass(frozen=True)
 class EpochSummary:
     """What one epoch did. Accuracies are percentages; losses are means over the set.
@@ -95,6 +99,8 @@ class EpochSummary:
     FINISHED means the run ended by itself: its last epoch, or a stop condition of the spec,
     which ``message`` names (``reached the target test accuracy …``, ``early stop: …``).
     ``layer_stats``: each Linear layer's health this epoch, when asked for (else None).
+    ``val_loss``, ``val_acc``: the validation set's, when the run holds one out of its
+    training rows (``data.validation_fraction``; else None), which the stop conditions watch.
     """
 
     epoch: int
@@ -108,6 +114,8 @@ class EpochSummary:
     status: Status = Status.RUNNING
     message: str = ""
     layer_stats: tuple[LayerStats, ...] | None = None
+    val_loss: float | None = None
+    val_acc: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -115,11 +123,12 @@ class EpochSummary:
     def to_json_dict(self) -> dict[str, JSONValue]:
         """The fields as strict-JSON values: a NaN or infinite number becomes None (null);
         ``status`` and ``message`` say why; ``layer_stats`` is a list of objects, left out when
-        it was not asked for. ``json.dumps(d, allow_nan=False)`` accepts it."""
+        it was not asked for, and so are ``val_loss``/``val_acc`` without a validation set.
+        ``json.dumps(d, allow_nan=False)`` accepts it."""
         out: dict[str, JSONValue] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if value is None and f.name == "layer_stats":
+            if value is None and f.name in _LEFT_OUT_WHEN_NONE:
                 continue
             if isinstance(value, float):
                 value = _json_number(value)

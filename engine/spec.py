@@ -153,6 +153,9 @@ class DataSpec:
     2·seed + 1, a CSV file split with seed). ``center`` maps the unit square to [−1,1]² (the
     generated data); ``standardize`` subtracts the training set's mean and divides by its
     standard deviation, per feature (see :class:`~.shape.InputTransform`).
+    ``validation_fraction``: the share of each class of the *training* rows held out as a
+    validation set (0: none, the default), which the stop conditions then watch instead of
+    the test set (:mod:`.holdout`).
     """
 
     name: str = "disk"
@@ -167,6 +170,7 @@ class DataSpec:
     test_fraction: float = 0.2
     label_column: int | str | None = None
     standardize: bool = False
+    validation_fraction: float = 0.0
 
 
 @dataclass
@@ -174,7 +178,9 @@ class StopSpec:
     """When a run ends before its last epoch: once the test accuracy reaches ``target_acc`` (in
     %), or when the test loss has not improved (fallen below its best) for ``patience`` epochs
     in a row. ``restore_best``: a run that ends by itself (stop condition or last epoch) puts
-    back the weights of its epoch of lowest test loss."""
+    back the weights of its epoch of lowest test loss. With a validation set
+    (``data.validation_fraction``) all three watch the validation set instead of the test
+    set."""
 
     target_acc: float | None = None
     patience: int | None = None

@@ -38,6 +38,7 @@ from .build import (
     build_raw_data,
     build_transform,
     prepare,
+    split_validation,
 )
 from .data import Dataset
 from .layer_stats import LayerStatsRecorder
@@ -275,11 +276,13 @@ class Trainer:
         seed: int = 0,
         stop: StopSpec | None = None,
         layer_stats: bool = False,
+        validation: Dataset | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch size must be ≥ 1, got {batch_size}")
         self.model, self.loss, self.optimizer = model, loss, optimizer
         self.train_data, self.test_data = train, test
+        self.validation_data = validation
         self.batch_size = batch_size
         self.generator = torch.Generator().manual_seed(seed)
         self.shuffle = Shuffle([self.generator])
@@ -287,7 +290,8 @@ class Trainer:
         self.chunk = chunk_rows(model)
         self.stop = stop if stop is not None else StopSpec()
         self.stats = LayerStatsRecorder(model) if layer_stats else None
-        self.best: EpochSummary | None = None  # the evaluated epoch of lowest test loss
+        # The evaluated epoch of lowest test loss (validation loss, with a validation set).
+        self.best: EpochSummary | None = None
         # The epoch whose weights were put back at the end of the last fit, if any: the
         # model holds them until it trains again.
         self.restored: int | None = None
@@ -299,6 +303,12 @@ class Trainer:
         """The epoch the model's weights come from: the last one trained, or the one whose
         weights ``restore_best`` put back."""
         return self.restored if self.restored is not None else self.epoch
+
+    @property
+    def watched(self) -> str:
+        """The set the stop conditions watch: ``validation`` when the run holds one out of its
+        training rows, else ``test``."""
+        return "test" if self.validation_data is None else "validation"
 
     def reset_stop_state(self) -> None:
         """Forget the best epoch (a reset starts the count again)."""
@@ -358,13 +368,17 @@ class Trainer:
             completed = done == len(self.train_data)
             train: tuple[float, float] | None = None
             test: tuple[float, float] | None = None
+            val: tuple[float, float] | None = None
             if completed:
                 self.epoch += 1
                 watch = stats.watch.forward if stats is not None else None
                 train = self._evaluate(self.train_data, should_stop, watch)
                 test = self._evaluate(self.test_data, should_stop) if train else None
+                if test is not None and self.validation_data is not None:
+                    val = self._evaluate(self.validation_data, should_stop)
+                    test = test if val is not None else None
                 if test is None:
-                    train = None  # a stop during the evaluation: none of it counts
+                    train = val = None  # a stop during the evaluation: none of it counts
             layer_stats = stats.end_epoch() if stats is not None and test is not None else None
             status, message = Status.RUNNING, ""
             if not completed:
@@ -387,6 +401,8 @@ class Trainer:
                 status=status,
                 message=message,
                 layer_stats=layer_stats,
+                val_loss=val[0] if val else None,
+                val_acc=val[1] if val else None,
             )
             if status == Status.RUNNING:
                 summary = self._check_stop(summary, last)
@@ -396,10 +412,12 @@ class Trainer:
 
     def _check_stop(self, summary: EpochSummary, last: int) -> EpochSummary:
         """An evaluated epoch against the stop conditions and the last epoch: the summary as
-        it is (RUNNING), or FINISHED with the reason; the best weights put back if asked."""
-        stop, loss, acc = self.stop, summary.test_loss, summary.test_acc
+        it is (RUNNING), or FINISHED with the reason; the best weights put back if asked.
+        The conditions watch the validation set when the run holds one, else the test set."""
+        stop, watched = self.stop, self.watched
+        loss, acc = _watched(summary, watched)
         assert loss is not None and acc is not None
-        best = self.best.test_loss if self.best is not None else None
+        best = _watched(self.best, watched)[0] if self.best is not None else None
         if best is None or loss < best or (math.isnan(best) and not math.isnan(loss)):
             self.best, self._since_best = summary, 0
             if stop.restore_best:
@@ -410,15 +428,17 @@ class Trainer:
         restore = False
         if stop.target_acc is not None and acc >= stop.target_acc:
             message = (
-                f"reached the target test accuracy: {acc:.1f} % ≥ {stop.target_acc:g} % "
+                f"reached the target {watched} accuracy: {acc:.1f} % ≥ {stop.target_acc:g} % "
                 f"at epoch {summary.epoch}"
             )
         elif stop.patience is not None and self._since_best >= stop.patience:
-            assert self.best is not None and self.best.test_loss is not None
+            assert self.best is not None
+            best_loss = _watched(self.best, watched)[0]
+            assert best_loss is not None
             message = (
-                f"early stop: the test loss has not improved for "
+                f"early stop: the {watched} loss has not improved for "
                 f"{plural(stop.patience, 'epoch')} "
-                f"(best {self.best.test_loss:.4g} at epoch {self.best.epoch})"
+                f"(best {best_loss:.4g} at epoch {self.best.epoch})"
             )
             restore = stop.restore_best
         elif self.epoch >= last:
@@ -427,7 +447,7 @@ class Trainer:
             return summary
         if restore and self.best is not None and self.best.epoch != summary.epoch:
             self._restore_best_weights()
-            note = f"restored the weights of epoch {self.best.epoch} (lowest test loss)"
+            note = f"restored the weights of epoch {self.best.epoch} (lowest {watched} loss)"
             message = f"{message}; {note}" if message else note
         return replace(summary, status=Status.FINISHED, message=message)
 
@@ -441,6 +461,13 @@ class Trainer:
         assert self.best is not None
         torch._foreach_copy_([p for p, _ in self.model.param()], self._best_weights)
         self.restored = self.best.epoch
+
+
+def _watched(summary: EpochSummary, watched: str) -> tuple[float | None, float | None]:
+    """(loss, accuracy) of the set the stop conditions watch."""
+    if watched == "validation":
+        return summary.val_loss, summary.val_acc
+    return summary.test_loss, summary.test_acc
 
 
 def _output_width(model: Sequential, x: Tensor) -> int:
@@ -458,8 +485,10 @@ class Run:
     (class probabilities, a layer's activations, the confusion matrix, all for raw inputs).
 
     ``train_data`` and ``test_data`` are the sets as the model sees them (through
-    ``transform``, the run's :class:`~.shape.InputTransform`); ``shape`` says how many inputs
-    and classes they have and what they are called. ``layer_stats=True`` records each Linear
+    ``transform``, the run's :class:`~.shape.InputTransform`), and ``validation_data`` the
+    rows held out of the training set to watch for the stop conditions (None without
+    ``data.validation_fraction``); ``shape`` says how many inputs and classes the data have
+    and what they are called. ``layer_stats=True`` records each Linear
     layer's health in every epoch's summary (:mod:`.layer_stats`).
     """
 
@@ -468,11 +497,13 @@ class Run:
         self.spec = spec
         self.shape: DataShape = spec.shape()
         raw_train, raw_test = build_raw_data(spec)
+        raw_train, raw_val = split_validation(spec, raw_train)
         self.transform: InputTransform = build_transform(spec, raw_train)
         self.summary = analysis.summarize(spec, raw_train, raw_test)
         self.train_data = prepare(raw_train, self.transform, spec.device)
         self.test_data = prepare(raw_test, self.transform, spec.device)
-        del raw_train, raw_test
+        self.validation_data = _prepared(raw_val, self.transform, spec.device)
+        del raw_train, raw_test, raw_val
         self.model = build_model(spec, shape=self.shape)
         self.loss = build_loss(spec)
         self.optimizer = build_optimizer(spec, self.model.param())
@@ -486,6 +517,7 @@ class Run:
             spec.seed,
             stop=spec.stop,
             layer_stats=layer_stats,
+            validation=self.validation_data,
         )
 
     @classmethod
@@ -560,13 +592,16 @@ class Run:
         spec = self.spec.replace(data=replace(self.spec.data, seed=new))
         spec.validate(self.shape)  # the seed's bounds; the shape stays what the model has
         raw_train, raw_test = build_raw_data(spec)
+        raw_train, raw_val = split_validation(spec, raw_train)
         transform = build_transform(spec, raw_train)
         self.summary = analysis.summarize(spec, raw_train, raw_test)
         self.train_data = prepare(raw_train, transform, spec.device)
         self.test_data = prepare(raw_test, transform, spec.device)
+        self.validation_data = _prepared(raw_val, transform, spec.device)
         self.spec, self.transform = spec, transform
         self.trainer.shuffle.wait()
         self.trainer.train_data, self.trainer.test_data = self.train_data, self.test_data
+        self.trainer.validation_data = self.validation_data
         self.trainer.reset_stop_state()
         return new
 
@@ -622,6 +657,10 @@ class Run:
             path, self.model, self.spec, epoch=self.trainer.weights_epoch, shape=self.shape,
             transform=self.transform,
         )  # fmt: skip
+
+
+def _prepared(data: Dataset | None, transform: InputTransform, device: str) -> Dataset | None:
+    return None if data is None else prepare(data, transform, device)
 
 
 def train_spec(spec: RunSpec, should_stop: StopCheck | None = None) -> Iterator[EpochSummary]:
