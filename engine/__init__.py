@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 # Names resolve lazily (PEP 562): `from miniframe.engine import RunSpec, LAYERS, load_preset`
 # imports no torch, so the terminal trainer reads specs and presets while torch loads in the
 # background. The torch-free modules are errors, plurals, registry, results, spec, shape,
-# table, presets, documents, files and checkpoint's inspect_checkpoint. Their imports point one
-# way, from the bottom: registry, errors, plurals and documents; shape (what data look like);
-# table (CSV files); spec (a run, which reads its data's shape through table); then build and
-# train.
+# table, tabular, holdout, presets, documents, files and checkpoint's inspect_checkpoint. Their
+# imports point one way, from the bottom: registry, errors, plurals and documents; shape (what
+# data look like); table (CSV files); spec (a run, which reads its data's shape through
+# table); then build and train.
 _EXPORTS = {
     "analysis": ["DataPreview", "FeatureSummary", "InputPlane", "activations",
                  "class_probabilities", "confusion_matrix", "plane_inputs", "preview_data"],
@@ -53,6 +53,7 @@ _EXPORTS = {
     "shape": ["DataShape", "InputTransform"],
     "spec": ["DataSpec", "LayerSpec", "LayerWidths", "RunSpec", "SolverSpec", "StopSpec",
              "data_seed", "data_shape", "infer_widths", "true_boundary"],
+    "tabular": ["file_data", "tabular_spec", "with_file"],
     "table": ["ReadCancelled", "Table", "clear_cache", "csv_split", "label_column_chooser",
               "read_for_model", "read_table", "watch_reading"],
     "train": ["Run", "Trainer", "train_spec"],
@@ -187,6 +188,9 @@ if TYPE_CHECKING:  # the same names, for type checkers (a test keeps the two in 
     from .table import read_for_model as read_for_model
     from .table import read_table as read_table
     from .table import watch_reading as watch_reading
+    from .tabular import file_data as file_data
+    from .tabular import tabular_spec as tabular_spec
+    from .tabular import with_file as with_file
     from .train import Run as Run
     from .train import Trainer as Trainer
     from .train import train_spec as train_spec

@@ -517,7 +517,8 @@ SPEC_SETTINGS: tuple[Setting, ...] = (
             help="share of each class held out for testing without --test-data (default 0.2)",
             row=False),
     Setting("data.standardize", "standardize", "data", switch=True, row=False,
-            help="subtract the training set's mean, divide by its std, per feature"),
+            help="subtract the training set's mean, divide by its std, per feature (default: "
+            "on for --data, off for the generated datasets)"),
     Setting("data.validation_fraction", "validation_fraction", "data",
             ParamSpec("validation_fraction", "validation fraction", float, 0.0, 1.0,
                       high_open=True),

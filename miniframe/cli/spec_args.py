@@ -20,15 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from miniframe.engine import (
-    FILE_DATASET,
     SPEC_SETTINGS,
     RunSpec,
     Setting,
     builtin_names,
+    file_data,
     ignored_by,
     load_preset,
     plural,
     reads_file,
+    tabular_spec,
+    with_file,
 )
 
 from .args import UsageError, check_outputs, name, number, path
@@ -48,7 +50,8 @@ def add_spec_arguments(t: argparse.ArgumentParser) -> None:
         "--preset",
         metavar="NAME",
         type=name("preset"),
-        help=f"a built-in preset ({', '.join(builtin_names())}; default quick) or one of yours",
+        help=f"a built-in preset ({', '.join(builtin_names())}) or one of yours; default: quick, "
+        "and with --data the tabular default sized to the file (see README)",
     )
     src.add_argument(
         "--config", metavar="FILE", type=path("config file"), help="a run spec as TOML (or .json)"
@@ -72,8 +75,9 @@ def _argument(setting: Setting) -> dict[str, Any]:
         spec["help"] = setting.label
     if setting.metavar:
         spec["metavar"] = setting.metavar
-    if setting.switch:
-        spec["action"] = "store_true"
+    if setting.switch:  # --standardize / --no-standardize: either overrides the spec's
+        spec["action"] = argparse.BooleanOptionalAction
+        spec["default"] = None
     elif setting.number is not None:
         spec["type"] = number(setting.number)
     elif setting.choices:
@@ -110,13 +114,28 @@ def label_column(text: str) -> int | str:
 
 
 def spec_from_args(args: argparse.Namespace) -> RunSpec:
-    """The preset or config file, with the flags' overrides, validated (no torch needed)."""
-    spec = RunSpec.load(args.config) if args.config else load_preset(args.preset or "quick")
-    for setting in SPEC_SETTINGS:
-        value = getattr(args, setting.key, None) if setting.flag else None
-        if value is not None and value is not False:  # a switch left off changes nothing
-            spec = spec.with_setting(setting.path, value)
-    spec = spec.replace(data=_csv_overrides(args, spec.data))
+    """The preset or config file, with the flags' overrides, validated (no torch needed).
+
+    ``--data`` without ``--preset``/``--config`` is the tabular default sized to the file
+    (:func:`~miniframe.engine.tabular_spec`, after the flags that decide the file's split);
+    with one, that spec reading the file (:func:`~miniframe.engine.with_file`). Either way the
+    file's features are standardised unless ``--no-standardize``. Without ``--data``: the
+    preset (default quick) or config."""
+    if args.config:
+        base: RunSpec | None = RunSpec.load(args.config)
+    elif args.preset or args.data is None:
+        base = load_preset(args.preset or "quick")
+    else:
+        base = None
+    if base is None:
+        probe = _flag_settings(args, RunSpec())  # the split, seeds and label column first
+        data = _csv_overrides(args, probe.data)
+        spec = _flag_settings(args, tabular_spec(data, seed=probe.seed))
+    else:
+        spec = _flag_settings(args, base)
+        spec = spec.replace(data=_csv_overrides(args, spec.data))
+        if args.data is not None:
+            spec = with_file(spec, spec.data)
     check_outputs(args, spec)  # the data files a config or preset names are inputs too
     _check_data_flags(args, spec)
     spec.validate()
@@ -141,13 +160,24 @@ def _check_data_flags(args: argparse.Namespace, spec: RunSpec) -> None:
             raise UsageError(f"{setting.flag_name} {value}: {why}")
 
 
+def _flag_settings(args: argparse.Namespace, spec: RunSpec) -> RunSpec:
+    """``spec`` with every setting a flag gave (a switch given either way counts)."""
+    for setting in SPEC_SETTINGS:
+        value = getattr(args, setting.key, None) if setting.flag else None
+        if value is not None:
+            spec = spec.with_setting(setting.path, value)
+    return spec
+
+
 def _csv_overrides(args: argparse.Namespace, data: Any) -> Any:
-    """The CSV flags over the spec's [data] table: --data makes it a csv run; a file, or
-    standardizing, drops the centring of the generated datasets' unit square."""
+    """The CSV flags over the spec's [data] table: --data makes it a csv run
+    (:func:`~miniframe.engine.file_data`: no centring, standardised unless --no-standardize);
+    a file, or standardizing, drops the centring of the generated datasets' unit square."""
     if args.data is not None:
         if args.dataset is not None and not reads_file(args.dataset):
             raise UsageError(f"--data reads a CSV file; it cannot go with --dataset {args.dataset}")
-        data = replace(data, name=FILE_DATASET, path=str(Path(args.data).absolute()), center=False)
+        given = {} if args.standardize is None else {"standardize": args.standardize}
+        data = file_data(data, Path(args.data).absolute(), **given)
     is_csv = reads_file(data.name)
     for flag, attr in (("--test-data", "test_data"), ("--label-column", "label_column")):
         if getattr(args, attr) is not None and not is_csv:

@@ -21,7 +21,7 @@ from .output import epoch_record, json_line
 from .spec_args import add_spec_arguments, describe, spec_from_args
 
 if TYPE_CHECKING:
-    from miniframe.engine import LayerStats, Run, RunSpec
+    from miniframe.engine import EpochSummary, LayerStats, Run, RunSpec
     from miniframe.runs import RunRecorder
 
 COMMAND = "train"
@@ -59,6 +59,11 @@ def add_arguments(t: argparse.ArgumentParser) -> None:
 
 def _metric(value: float | None, fmt: str) -> str:
     return "–" if value is None else format(value + 0.0, fmt)  # + 0.0: never "-0.0000"
+
+
+def _val(s: EpochSummary) -> str:
+    """The validation accuracy, for a run that holds a validation set."""
+    return "" if s.val_acc is None else f"  val {_metric(s.val_acc, '5.1f')} %"
 
 
 def _layer_line(s: LayerStats) -> str:
@@ -99,7 +104,8 @@ def _train(args: argparse.Namespace, spec: RunSpec, run: Run, record: RunRecorde
             print(
                 f"epoch {s.epoch:>{len(str(s.epochs))}}/{s.epochs}  "
                 f"loss {_metric(s.train_loss, '.4f')}  train {_metric(s.train_acc, '5.1f')} %  "
-                f"test {_metric(s.test_acc, '5.1f')} %  ({s.samples_per_s:,.0f} samples/s)",
+                f"test {_metric(s.test_acc, '5.1f')} %{_val(s)}  "
+                f"({s.samples_per_s:,.0f} samples/s)",
                 flush=True,
             )
             for stats in s.layer_stats or ():
