@@ -29,6 +29,8 @@ from miniframe.engine import (
     RunSpec,
     SolverSpec,
     SpecError,
+    file_data,
+    tabular_spec,
 )
 
 #: Layer kinds offered in the "add layer" menu, with the parameter each one asks for (from the
@@ -297,15 +299,9 @@ def default_spec() -> RunSpec:
 
 
 def csv_spec(spec: RunSpec, path: Path, label_column: Any, standardize: bool) -> RunSpec:
-    """``spec`` reading its data from the CSV file ``path``; its last Linear outputs one
-    value per class of the file (``units = "classes"``)."""
-    data = dataclasses.replace(
-        spec.data, name="csv", path=str(path), test_path=None, label_column=label_column,
-        standardize=standardize, center=False,
-    )  # fmt: skip
-    layers = list(spec.layers)
-    for i in range(len(layers) - 1, -1, -1):
-        if LAYERS[layers[i].kind].has_weights:  # the last layer with outputs of its own
-            layers[i] = dataclasses.replace(layers[i], units=CLASSES_UNITS)
-            break
-    return spec.replace(data=data, layers=layers)
+    """The tabular default for the CSV file ``path``, as ``miniframe train --data`` without a
+    preset trains it (:func:`~miniframe.engine.tabular_spec`, sized to the file: it is read,
+    so call this off the UI thread), with the screen's seed."""
+    data = file_data(spec.data, path, test_path=None, label_column=label_column,
+                     standardize=standardize)  # fmt: skip
+    return tabular_spec(data, seed=spec.seed)

@@ -231,15 +231,18 @@ def test_new_data_redraws_the_data_only(config_dir) -> None:
     run(scenario())
 
 
-def test_settings_round_trip_pure() -> None:
+def test_settings_round_trip_pure(tmp_path) -> None:
     spec = spirals3()
     values = spec_values(spec)
     assert values["classes"] == "3" and values["target_acc"] == ""
     assert values["restore_best"] == "no"
     new = apply_settings(spec, {"classes": 4, "target_acc": 90.0, "restore_best": "yes"})
     assert new.data.classes == 4 and new.stop.target_acc == 90.0 and new.stop.restore_best
-    csv = csv_spec(spec, Path("x.csv"), None, True)
+    file = tmp_path / "x.csv"
+    file.write_text("a,b,y\n0,1,p\n1,0,q\n0,0,p\n1,1,q\n2,2,p\n3,1,q\n", encoding="utf-8")
+    csv = csv_spec(spec, file, None, True)
     assert csv.data.name == "csv" and csv.layers[-1].units == "classes" and not csv.data.center
+    assert csv.name == "tabular" and csv.data.standardize  # D trains what --data alone does
     back = apply_settings(csv, {"dataset": "disk"})
     assert back.data.path is None and back.data.classes == 2
 

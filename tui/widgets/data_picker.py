@@ -50,6 +50,8 @@ from textual.message import Message
 from textual.suggester import Suggester
 from textual.widgets import Checkbox, DirectoryTree, Input, Label, ProgressBar, Static
 
+from miniframe.engine.tabular import STANDARDIZE_FILES
+
 from ..errors import with_path
 from ..jobs import ReadWatch, start_watched
 from .dialog import Dialog
@@ -67,7 +69,7 @@ class CsvChoice:
 
     path: Path
     label_column: str | int | None = None
-    standardize: bool = False
+    standardize: bool = STANDARDIZE_FILES  # files are standardised unless turned off
     #: What the app's ``load`` returned for this choice (None without ``load``).
     loaded: Any = field(default=None, compare=False, repr=False)
 
@@ -249,7 +251,7 @@ class DataPicker(Dialog[CsvChoice]):
         yield Input(value=label, placeholder="last column", compact=True, id="dp-label")
         yield Checkbox(
             "Standardize features (train mean/std)",
-            value=bool(initial and initial.standardize),
+            value=initial.standardize if initial is not None else STANDARDIZE_FILES,
             compact=True,
             id="dp-standardize",
         )
