@@ -18,6 +18,7 @@ import random
 from collections.abc import Sequence
 
 from .errors import SpecError
+from .plurals import plural
 
 
 def validation_rows(
@@ -43,8 +44,8 @@ def validation_rows(
         largest = max(sorted(by_class), key=lambda c: len(by_class[c]))
         if len(by_class[largest]) < 2:
             raise SpecError(
-                f"data.validation_fraction: {len(labels)} training row(s), too few to hold "
-                "any out for validation (each class keeps one for training); set it to 0"
+                f"data.validation_fraction: {plural(len(labels), 'training row')}, too few to "
+                "hold any out for validation (each class keeps one for training); set it to 0"
             )
         held.append(by_class[largest][0])
     held.sort()

@@ -522,7 +522,7 @@ SPEC_SETTINGS: tuple[Setting, ...] = (
     Setting("data.validation_fraction", "validation_fraction", "data",
             ParamSpec("validation_fraction", "validation fraction", float, 0.0, 1.0,
                       high_open=True),
-            metavar="F", row=False,
+            short="val. fraction", metavar="F", row=False,
             help="hold out this share of each class of the training rows as a validation set, "
             "which the stop conditions watch instead of the test set (default 0: none)"),
     Setting("stop.target_acc", "target_acc", "stop",

@@ -106,7 +106,7 @@ def test_timestamps_standardised_in_float64_are_learnable(capsys, tmp_path):
 
 def test_timestamps_without_standardising_are_refused_by_column(capsys, tmp_path):
     path = timestamps(tmp_path / "t.csv")
-    line = bad_input(capsys, *T, "--data", path)
+    line = bad_input(capsys, *T, "--data", path, "--no-standardize")  # (files default to it)
     assert f"{path}: column 1 (t): its values vary by" in line
     assert "float32 holds only in steps of 128" in line and "--standardize" in line
 
@@ -124,7 +124,7 @@ def test_a_value_beyond_float32_is_named(capsys, tmp_path, cell, standardize, ma
     rows[3] = f"2,{cell},0"
     path = tmp_path / "d.csv"
     path.write_text("\n".join(rows) + "\n")
-    extra = ("--standardize",) if standardize else ()
+    extra = ("--standardize",) if standardize else ("--no-standardize",)
     import re
 
     line = bad_input(capsys, *T, "--data", path, *extra)
@@ -136,7 +136,7 @@ def test_a_spread_that_vanishes_in_float32_is_named(capsys, tmp_path):
     rows = [f"{1 + i * 1e-12!r},{i % 2}" for i in range(20)]
     path = tmp_path / "tiny.csv"
     path.write_text("x,c\n" + "\n".join(rows) + "\n")
-    line = bad_input(capsys, *T, "--data", path)
+    line = bad_input(capsys, *T, "--data", path, "--no-standardize")
     assert "column 1 (x): its values vary by" in line
     # standardised in float64, the same feature is fine
     code, _, err = run(capsys, *T, "--data", path, "--standardize")
@@ -152,7 +152,7 @@ def test_predict_names_a_value_beyond_float32_in_new_rows(capsys, tmp_path):
     data = tmp_path / "d.csv"
     data.write_text("a,b,c\n" + "".join(f"{i % 5},{i % 3},{i % 2}\n" for i in range(30)))
     model = tmp_path / "m.safetensors"
-    code, _, err = run(capsys, *T, "--data", data, "--save", model)
+    code, _, err = run(capsys, *T, "--data", data, "--save", model, "--no-standardize")
     assert code == 0, err
     new = tmp_path / "new.csv"
     new.write_text("a,b\n1,2\n3,5e39\n")
