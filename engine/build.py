@@ -20,6 +20,7 @@ from . import data as datasets
 from . import layers, losses, optim
 from .data import Dataset, csv_datasets, model_inputs
 from .holdout import validation_rows
+from .layers import check_device
 from .losses import Loss
 from .module import Module, Param, Sequential
 from .optim import Optimizer
@@ -54,6 +55,7 @@ def build_model(
         )
     )
     if spec.device != "cpu":
+        check_device(spec.device)  # one line, where torch would assert
         for p, grad in model.param():
             p.data = p.data.to(spec.device)
             grad.data = grad.data.to(spec.device)
@@ -164,6 +166,8 @@ def prepare(data: Dataset, transform: InputTransform, device: str = "cpu") -> Da
     """``data`` through ``transform`` (in float64) and cast to the model's dtype, on
     ``device``: what a model trained with it expects (:func:`~.data.model_inputs`, which names
     a value the cast cannot hold by file, line and column)."""
+    if device != "cpu":
+        check_device(device)  # one line, where torch would assert
     out = Dataset(model_inputs(data.x, transform, data.origin), data.y, data.origin)
     return out.to(device) if device != "cpu" else out
 

@@ -12,8 +12,9 @@ import math
 import torch
 from torch import Tensor
 
+from .errors import SpecError
 from .module import Module, Param
-from .registry import INITS
+from .registry import INITS, LIMITS, show
 
 
 class Linear(Module):
@@ -37,6 +38,8 @@ class Linear(Module):
         device: str | torch.device = "cpu",
     ) -> None:
         _check_linear_args(in_features, out_features, init)
+        if str(device) != "cpu":
+            check_device(device)
         self.in_features, self.out_features, self.init = in_features, out_features, init
         self.weight = torch.empty(out_features, in_features, dtype=dtype, device=device)
         self.bias = torch.empty(out_features, dtype=dtype, device=device)
@@ -47,12 +50,22 @@ class Linear(Module):
         self._ones = torch.ones(0, dtype=dtype, device=device)
 
     def forward(self, x: Tensor) -> Tensor:
+        if x.dim() != 2 or x.shape[1] != self.in_features or x.dtype is not self.weight.dtype:
+            self._refuse(x)
+        self._x = x
+        return torch.addmm(self.bias, x, self.weight.t())
+
+    def _refuse(self, x: Tensor) -> None:
+        """Say what is wrong with an input forward cannot take (its shape or its dtype)."""
         if x.dim() != 2 or x.shape[1] != self.in_features:
             raise ValueError(
                 f"{self!r} expects input of shape (batch, {self.in_features}), got {tuple(x.shape)}"
             )
-        self._x = x
-        return torch.addmm(self.bias, x, self.weight.t())
+        want = str(self.weight.dtype).removeprefix("torch.")
+        raise TypeError(
+            f"{self!r} expects {want} input (the dtype of its weights), got "
+            f"{str(x.dtype).removeprefix('torch.')}: convert it first, x.to(torch.{want})"
+        )
 
     def backward(self, grad_output: Tensor) -> Tensor:
         x, g_t = self._saved(self._x), grad_output.t()
@@ -78,11 +91,39 @@ class Linear(Module):
 
 
 def _check_linear_args(in_features: int, out_features: int, init: str) -> None:
+    """Sizes within the engine's limits (checked before anything is allocated: Linear(10**6,
+    10**6) would otherwise fail in the allocator), and a known init."""
     for name, v in (("in_features", in_features), ("out_features", out_features)):
         if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-            raise ValueError(f"Linear {name} must be a positive integer, got {v!r}")
+            raise ValueError(f"Linear {name} must be a positive integer, got {show(v)}")
+        if v > LIMITS.max_units:
+            raise ValueError(f"Linear {name} must be ≤ {LIMITS.max_units}, got {v}")
+    if in_features * out_features > LIMITS.max_params:
+        raise ValueError(
+            f"Linear({in_features}, {out_features}) has more than {LIMITS.max_params:,} weights"
+        )
     if init not in INITS:
-        raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
+        raise ValueError(f"unknown init {show(init)}; choose one of {', '.join(INITS)}")
+
+
+def check_device(device: str | torch.device) -> torch.device:
+    """``device`` as a torch device the engine can compute on here: the CPU, or a CUDA device
+    that exists. SpecError in one line otherwise (torch's own answer to a missing CUDA build
+    is an AssertionError)."""
+    try:
+        d = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise SpecError(f"device {show(device)}: not a device (cpu, cuda or cuda:N)") from None
+    if d.type == "cpu":
+        return d
+    if d.type != "cuda":
+        raise SpecError(f"device {show(str(device))}: the engine computes on cpu or cuda")
+    if not torch.cuda.is_available():
+        raise SpecError(f"device {show(str(device))}: no CUDA device is available here")
+    if d.index is not None and d.index >= torch.cuda.device_count():
+        count = torch.cuda.device_count()
+        raise SpecError(f"device {show(str(device))}: there are {count} CUDA device(s) here")
+    return d
 
 
 def init_parameters(

@@ -145,6 +145,8 @@ def _check_batch(output: Tensor, target: Tensor, name: str) -> None:
             f"{name} expects output of shape (batch, classes), got {tuple(output.shape)}"
         )
     rows = output.shape[:-1]
+    if output.shape[-2] == 0:
+        raise ValueError(f"{name}: an empty batch (0 rows): the loss is a mean over rows")
     if target.is_floating_point():
         if target.shape[:-1] != rows:
             raise ValueError(

@@ -71,6 +71,7 @@ class Sequential(Module):
             if not isinstance(m, Module):
                 raise TypeError(f"Sequential item {i} is {type(m).__name__}, not a Module")
         self.modules: list[Module] = list(modules)
+        _check_distinct(self.modules)
         _check_widths(self.modules)
         self._zero_plan: tuple[list[Tensor], list[Module]] | None = None
 
@@ -126,6 +127,28 @@ class Sequential(Module):
     def __repr__(self) -> str:
         inner = ",\n".join(f"  ({i}): {m!r}" for i, m in enumerate(self.modules))
         return f"Sequential(\n{inner}\n)"
+
+
+def _check_distinct(modules: list[Module]) -> None:
+    """Each position its own module object, nested Sequentials included: a module keeps what
+    its forward saw for its backward, so one object at two positions would give the first
+    position the second's input, and a wrong gradient, silently."""
+    seen: dict[int, str] = {}
+
+    def walk(items: list[Module], where: str) -> None:
+        for i, m in enumerate(items):
+            here = f"{where}{i}"
+            if id(m) in seen:
+                raise ValueError(
+                    f"Sequential items {seen[id(m)]} and {here} are the same {m!r} object: each "
+                    f"position needs a module of its own (it keeps its input for backward); "
+                    f"create another {type(m).__name__}"
+                )
+            seen[id(m)] = here
+            if isinstance(m, Sequential):
+                walk(m.modules, f"{here}.")
+
+    walk(modules, "")
 
 
 def _check_widths(modules: list[Module]) -> None:

@@ -75,7 +75,10 @@ BACKGROUND_ROWS = 2**20
 def train_step(model: Sequential, loss: Loss, optimizer: Optimizer, x: Tensor, y: Tensor) -> None:
     """One step of gradient descent on the batch (X, Y), Y encoded by ``loss.encode``:
     Ŷ = model(X); zero the gradients (``model.zero_grad()``: each module clears its own);
-    model.backward(dL/dŶ) accumulates dL/dθ; update θ."""
+    model.backward(dL/dŶ) accumulates dL/dθ; update θ. An empty batch is refused: its mean
+    loss, and so the step, would be 0 / 0."""
+    if x.shape[-2] == 0:
+        raise ValueError("train_step: an empty batch (0 rows): there is nothing to step on")
     loss.keep(model.forward(x), y)
     model.zero_grad()
     model.backward(loss.backward())

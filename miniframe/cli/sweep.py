@@ -135,11 +135,10 @@ def run(args: argparse.Namespace) -> int:
     if spec.seed + args.seeds - 1 > LIMITS.max_seed:
         raise UsageError(f"--seeds {args.seeds} from seed {spec.seed} passes the largest seed")
     check_execution(args)
-    if spec.device.startswith("cuda") and args.backend == "local":
-        import torch
+    if args.backend == "local":  # a Dask cluster's workers may have the device this lacks
+        from miniframe.engine.layers import check_device
 
-        if not torch.cuda.is_available():
-            raise UsageError("--device cuda: no CUDA device is available here")
+        check_device(spec.device)
     seeds = list(range(spec.seed, spec.seed + args.seeds))
     say(f"sweep of {spec.name}: {describe(spec)}")
     say(sweep_size(len(points), len(seeds)))

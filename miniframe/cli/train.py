@@ -81,9 +81,9 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from miniframe.engine import Run
+    from miniframe.engine.layers import check_device
 
-    if spec.device.startswith("cuda") and not torch.cuda.is_available():
-        raise UsageError("--device cuda: no CUDA device is available here")
+    check_device(spec.device)  # one line if it is not here, before anything is built
     torch.set_num_threads(args.threads)
     run = Run(spec, layer_stats=args.layer_stats)
     # Recorded in the run history (unless --no-record); Ctrl-C or SIGTERM end it "interrupted".
