@@ -328,6 +328,13 @@ CASES: list[Case] = [
     ("checkpoint std 1e-300: evaluate", ["evaluate", "m.safetensors"], _resigned(_data_edit("transform", "std", 0, 1e-300))),
     ("checkpoint mean 5e38", ["evaluate", "m.safetensors"], _resigned(_data_edit("transform", "mean", 1, 5e38))),
     ("checkpoint with two classes of one name", ["evaluate", "m.safetensors"], _resigned(_data_edit("shape", "class_names", 1, "0"))),
+    # 9. the engine's API (through a Python one-liner: it is a library's, not the CLI's)
+    ("engine: one Linear twice in a Sequential", ["|", "$PY -c 'from miniframe.engine import Linear, ReLU, Sequential; a = Linear(2, 2); Sequential(a, ReLU(), a)' 2>&1 | tail -1 >&2; exit 1"], None),
+    ("engine: float64 input to a float32 model", ["|", "$PY -c 'import torch; from miniframe.engine import Linear; Linear(2, 2)(torch.ones(3, 2, dtype=torch.float64))' 2>&1 | tail -1 >&2; exit 1"], None),
+    ("engine: an empty batch's loss", ["|", "$PY -c 'import torch; from miniframe.engine import MSELoss; MSELoss()(torch.empty(0, 2), torch.empty(0, 2))' 2>&1 | tail -1 >&2; exit 1"], None),
+    ("engine: Linear(10**6, 10**6)", ["|", "$PY -c 'from miniframe.engine import Linear; Linear(10**6, 10**6)' 2>&1 | tail -1 >&2; exit 1"], None),
+    ("engine: Linear(2, 3, device=\"cuda\") without CUDA", ["|", "$PY -c 'from miniframe.engine import Linear; Linear(2, 3, device=\"cuda\")' 2>&1 | tail -1 >&2; exit 1"], None),
+    ("train --device cuda without CUDA", [*T, "--device", "cuda"], None),
     # 10. files and presets
     ("a hidden presets/.toml", [*T, "--preset", ".toml"], _preset(".toml", QUICK)),
     ("TOML config with a byte-order mark (valid)", [*T, "--config", "bom.toml"], _write_bytes("bom.toml", b"\xef\xbb\xbf" + QUICK.encode())),
@@ -381,6 +388,7 @@ def main() -> int:
             command = [sys.executable, "-m", "miniframe", *argv]
             if argv[0] == "|":  # a shell pipeline, $MF standing for the command
                 env["MF"] = f"{sys.executable} -m miniframe"
+                env["PY"] = sys.executable
                 command = ["bash", "-c", f"set -o pipefail; {argv[1]}"]
             try:
                 proc = subprocess.run(
