@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sys
 import tomllib
+from collections.abc import Callable
 from typing import Any
 
 BOM = "\ufeff"
@@ -31,28 +32,27 @@ def _digits_limit() -> int:
 
 def load_toml(text: str) -> dict[str, Any]:
     """The TOML document ``text`` (a leading byte-order mark dropped)."""
-    try:
-        return tomllib.loads(text.removeprefix(BOM))
-    except tomllib.TOMLDecodeError as e:
-        raise DocumentError(f"not valid TOML ({e})") from None
-    except RecursionError:
-        raise DocumentError("nested too deeply") from None
-    except ValueError as e:  # int(): more digits than Python converts
-        raise DocumentError(_number_problem(e)) from None
+    result: dict[str, Any] = _parse(tomllib.loads, text.removeprefix(BOM), "TOML")
+    return result
 
 
 def load_json(text: str | bytes) -> Any:
     """The JSON document ``text``."""
     import json
 
+    return _parse(json.loads, text, "JSON")
+
+
+def _parse(loads: Callable[[Any], Any], text: str | bytes, kind: str) -> Any:
+    """``loads(text)``, every failure a DocumentError (a decode error is a ValueError too)."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise DocumentError(f"not valid JSON ({e})") from None
+        return loads(text)
     except RecursionError:
         raise DocumentError("nested too deeply") from None
-    except ValueError as e:  # int(): more digits than Python converts
-        raise DocumentError(_number_problem(e)) from None
+    except ValueError as e:  # JSONDecodeError, TOMLDecodeError, or int() past its digits
+        if "digits" in str(e) and "Exceeds the limit" in str(e):
+            raise DocumentError(_number_problem(e)) from None
+        raise DocumentError(f"not valid {kind} ({e})") from None
 
 
 def _number_problem(error: ValueError) -> str:

@@ -9,28 +9,10 @@ import math
 
 import pytest
 import torch
+from cli_helpers import bad_input, run
 
-from miniframe.cli import main
 from miniframe.engine import CSVError, DataSpec, InputTransform, RunSpec, read_table
 from miniframe.engine.data import model_inputs, table_dataset
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-run_cli = run
-
-
-def bad_input(capsys, *argv) -> str:
-    code, out, err = run(capsys, *argv)
-    assert code == 2, (code, out, err)
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
-
 
 T = ("train", "--preset", "quick", "--epochs", "1", "--no-record", "--batch-size", "4")
 
@@ -86,17 +68,17 @@ def test_timestamps_standardised_in_float64_are_learnable(capsys, tmp_path):
     )
     from miniframe.engine import Run
 
-    run = Run(spec)
-    x = run.train_data.x
+    trained = Run(spec)
+    x = trained.train_data.x
     assert x.dtype == torch.float32
     assert len(torch.unique(x)) == 10  # 5 readings per class, each still its own value
-    raw = run.preview().train.x
+    raw = trained.preview().train.x
     assert raw.dtype == torch.float64
     # the model's inputs are the float64 standardisation, rounded once
-    mean = torch.tensor(run.transform.mean, dtype=torch.float64)
-    std = torch.tensor(run.transform.std, dtype=torch.float64)
+    mean = torch.tensor(trained.transform.mean, dtype=torch.float64)
+    std = torch.tensor(trained.transform.std, dtype=torch.float64)
     assert torch.equal(x, ((raw - mean) / std).float())
-    code, out, err = run_cli(capsys, "train", "--preset", "quick", "--epochs", "30", "--no-record",
+    code, out, err = run(capsys, "train", "--preset", "quick", "--epochs", "30", "--no-record",
                              "--data", path, "--standardize", "--json")  # fmt: skip
     assert code == 0, err
     import json

@@ -11,6 +11,7 @@ import struct
 from pathlib import Path
 
 import pytest
+from cli_helpers import bad_input, run
 
 import miniframe.engine.checkpoint as ckpt
 from miniframe.cli import main
@@ -27,20 +28,6 @@ from miniframe.engine import (
 from miniframe.engine.documents import DocumentError, load_json, load_toml
 
 HUGE = "9" * 5000
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def bad_input(capsys, *argv) -> str:
-    code, out, err = run(capsys, *argv)
-    assert code == 2, (code, out, err)
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
 
 
 T = ("train", "--epochs", "1", "--no-record")

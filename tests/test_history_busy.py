@@ -12,22 +12,13 @@ import threading
 from pathlib import Path
 
 import pytest
+from cli_helpers import bad_input
 
 import miniframe.runs.recording as recording_mod
 import miniframe.runs.store as store_mod
 from miniframe.cli import main
 from miniframe.engine import load_preset
 from miniframe.runs import Recording, RunStore, database_path
-
-
-def bad_input(capsys, *argv) -> str:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    assert code == 2, (code, out, err)
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
-
 
 # ---- ids ------------------------------------------------------------------------------------
 BEYOND = ["9223372036854775808", "99999999999999999999", "1" + "0" * 40, "9" * 5000]

@@ -9,15 +9,10 @@ import os
 from pathlib import Path
 
 import pytest
+from cli_helpers import run
 
 from miniframe.cli import main
 from miniframe.runs import RunStore, database_path
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def refused(capsys, *argv) -> str:

@@ -10,19 +10,11 @@ import signal
 import time
 
 import pytest
+from cli_helpers import bad_input
 
 from miniframe.cli import main
 from miniframe.sweep.grid import parse_grid
 from miniframe.sweep.local import signals_deferred
-
-
-def bad_input(capsys, *argv) -> str:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    assert code == 2, (code, out, err)
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
 
 
 def values(n: int, scale: float = 1e-6) -> str:
