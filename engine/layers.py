@@ -14,6 +14,7 @@ from torch import Tensor
 
 from .errors import SpecError
 from .module import Module, Param
+from .plurals import plural
 from .registry import INITS, LIMITS, show
 
 
@@ -121,8 +122,8 @@ def check_device(device: str | torch.device) -> torch.device:
     if not torch.cuda.is_available():
         raise SpecError(f"device {show(str(device))}: no CUDA device is available here")
     if d.index is not None and d.index >= torch.cuda.device_count():
-        count = torch.cuda.device_count()
-        raise SpecError(f"device {show(str(device))}: there are {count} CUDA device(s) here")
+        count = plural(torch.cuda.device_count(), "CUDA device")
+        raise SpecError(f"device {show(str(device))}: there are {count} here")
     return d
 
 
