@@ -282,11 +282,11 @@ CASES: list[Case] = [
     # 2. CSV all the way
     ("CSV: a 200 KiB cell", [*T, "--data", "big.csv"], _write("big.csv", BIG_CELL)),
     ("CSV: 4,000 features, 140 KB lines (valid)", [*T, "--data", "wide.csv", "--batch-size", "4"], _write("wide.csv", WIDE)),
-    ("CSV: t≈1.7e9, classes 20 s apart", [*T, "--data", "t.csv"], _write("t.csv", STAMPS)),
+    ("CSV: t≈1.7e9, classes 20 s apart, --no-standardize", [*T, "--data", "t.csv", "--no-standardize"], _write("t.csv", STAMPS)),
     ("CSV: t≈1.7e9 --standardize (valid: float64)", ["train", "--no-record", "--epochs", "30", "--data", "t.csv", "--standardize", "--json"], _write("t.csv", STAMPS)),
-    ("CSV: 1e300, beyond float32", [*T, "--data", "far.csv"], _write("far.csv", FAR)),
+    ("CSV: 1e300, beyond float32, --no-standardize", [*T, "--data", "far.csv", "--no-standardize"], _write("far.csv", FAR)),
     ("CSV: 1e300 --standardize", [*T, "--data", "far.csv", "--standardize"], _write("far.csv", FAR)),
-    ("CSV: 1e308,1e308 (the sum overflows)", [*T, "--data", "sum.csv"], _write("sum.csv", SUM)),
+    ("CSV: 1e308,1e308 (the sum overflows), --no-standardize", [*T, "--data", "sum.csv", "--no-standardize"], _write("sum.csv", SUM)),
     ("CSV: a continuous label column", [*T, "--data", "y.csv"], _write("y.csv", LABELS)),
     ("predict: a value beyond float32", ["predict", "m.safetensors", "new.csv"], _both(_trained, _write("new.csv", "x,y\n1,2\n3,5e39\n"))),
     # 3. streams
