@@ -79,6 +79,11 @@ def train_step(model: Sequential, loss: Loss, optimizer: Optimizer, x: Tensor, y
     loss, and so the step, would be 0 / 0."""
     if x.shape[-2] == 0:
         raise ValueError("train_step: an empty batch (0 rows): there is nothing to step on")
+    _step(model, loss, optimizer, x, y)
+
+
+def _step(model: Sequential, loss: Loss, optimizer: Optimizer, x: Tensor, y: Tensor) -> None:
+    """:func:`train_step` without its check: the loop's batches are never empty."""
     loss.keep(model.forward(x), y)
     model.zero_grad()
     model.backward(loss.backward())
@@ -156,7 +161,7 @@ def train_batches(
         for xb, yb in batches:
             if should_stop is not None and should_stop():
                 return done
-            train_step(model, loss, optimizer, xb, yb)
+            _step(model, loss, optimizer, xb, yb)
             done += xb.shape[-2]
     return done
 
