@@ -84,7 +84,7 @@ def test_a_user_preset_is_found_by_name(tmp_path, monkeypatch):
     save_user_preset("mymoons", load_preset("quick").replace(epochs=3))
     seen = {}
 
-    def fake_run_trainer(spec, checkpoint, theme, record=True):
+    def fake_run_trainer(spec, checkpoint, theme, record=True, config=None):
         seen["spec"], seen["checkpoint"] = spec, checkpoint
         return 0
 
@@ -93,6 +93,23 @@ def test_a_user_preset_is_found_by_name(tmp_path, monkeypatch):
     monkeypatch.setattr(main_module, "run_trainer", fake_run_trainer)
     assert main(["--preset", "mymoons"]) == 0
     assert seen["spec"].name == "mymoons" and seen["spec"].epochs == 3
+
+
+def test_the_config_file_reaches_the_trainer_as_an_input(tmp_path, monkeypatch):
+    """--config FILE is the spec and a file no save dialog may write over."""
+    config = tmp_path / "run.toml"
+    load_preset("quick").save(config)
+    seen = {}
+
+    def fake_run_trainer(spec, checkpoint, theme, record=True, config=None):
+        seen["spec"], seen["config"] = spec, config
+        return 0
+
+    import miniframe.tui.__main__ as main_module
+
+    monkeypatch.setattr(main_module, "run_trainer", fake_run_trainer)
+    assert main(["--config", str(config)]) == 0
+    assert seen["config"] == config and seen["spec"].name == "quick"
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="no FIFOs")

@@ -123,11 +123,15 @@ def _main(argv: list[str] | None) -> int:
         from .web.options import trainer_arguments
 
         return serve(serving, trainer_arguments(args))
-    return run_trainer(spec, checkpoint, theme, record=not args.no_record)
+    return run_trainer(spec, checkpoint, theme, record=not args.no_record, config=args.config)
 
 
 def run_trainer(
-    spec: RunSpec | None, checkpoint: Path | None, theme: str | None, record: bool = True
+    spec: RunSpec | None,
+    checkpoint: Path | None,
+    theme: str | None,
+    record: bool = True,
+    config: Path | None = None,
 ) -> NoReturn:
     """Run the app in this terminal; leave promptly when it goes away (:mod:`.hangup`).
     Ends the process (:func:`~.hangup.end_process`)."""
@@ -140,6 +144,7 @@ def run_trainer(
     watch.save_terminal_modes()
     app = TrainerApp(spec, checkpoint=checkpoint, theme=theme, watch=watch)
     app.record_runs = record
+    app.config_file = config  # an input: no save may write over it
     # A loop of our own rather than App.run's asyncio.run(), whose shutdown joins the
     # worker-pool threads: quitting must not wait for a training batch to end.
     result = app.run(loop=asyncio.new_event_loop())

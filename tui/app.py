@@ -85,6 +85,9 @@ class TrainerApp(InsightMixin, RunHistoryMixin, App[int]):
     TITLE = "miniframe-tui"
     COMMANDS = App.COMMANDS | {_trainer_commands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (as Textual's)
+    #: The run spec file the trainer was opened with (``--config``): an input, never a save's
+    #: target.
+    config_file: Path | None = None
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("t,ctrl+t", "train", "Train", id="train.toggle"),
         Binding("p", "pause", "Pause", id="train.pause"),
@@ -898,10 +901,12 @@ class TrainerApp(InsightMixin, RunHistoryMixin, App[int]):
 
     def save_inputs(self) -> list[tuple[str, Path | str | None]]:
         """The files a save must not write over: the data of the screen's spec and of the
-        model in memory, the checkpoint it was opened with, the run history."""
+        model in memory, the checkpoint or config file it was opened with, the run history."""
         from miniframe.runs import history_files
 
-        inputs: list[tuple[str, Path | str | None]] = [("checkpoint", self.checkpoint)]
+        inputs: list[tuple[str, Path | str | None]] = [
+            ("checkpoint", self.checkpoint), ("config file", self.config_file),
+        ]  # fmt: skip
         run = self.session.run
         for spec in (self.spec, run.spec if run is not None else None):
             if spec is not None and spec.data.name == "csv":

@@ -14,7 +14,11 @@ from miniframe.tui.widgets.prompt import PromptDialog
 async def answer(pilot, text: str) -> None:
     """Wait for the prompt, replace its text and press enter."""
     app = pilot.app
-    await wait_for(pilot, lambda: isinstance(app.screen, PromptDialog), what="the prompt")
+    await wait_for(
+        pilot,
+        lambda: isinstance(app.screen, PromptDialog) and bool(app.screen.query(Input)),
+        what="the prompt and its input",
+    )
     app.screen.query_one(Input).value = text
     await press(pilot, "enter")
 
@@ -96,8 +100,13 @@ def test_save_dialogs_refuse_an_input_or_the_history(config_dir, tmp_path) -> No
     spec = tiny_spec(epochs=1, data=DataSpec(name="csv", path=str(data)))
     model = tmp_path / "m.safetensors"
 
+    config = tmp_path / "run.toml"
+    spec.save(config)
+    config_before = config.read_bytes()
+
     async def scenario() -> None:
         app = TrainerApp(spec)
+        app.config_file = config  # as miniframe-tui --config run.toml sets it
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_ready(pilot)
             await press(pilot, "t")
@@ -107,7 +116,7 @@ def test_save_dialogs_refuse_an_input_or_the_history(config_dir, tmp_path) -> No
             for key in ("c", "x"):
                 await press(pilot, key)
                 for text in (str(data), f"{tmp_path}/./d.csv", str(link), str(history),
-                             f"{history}-wal"):  # fmt: skip
+                             f"{history}-wal", str(config)):  # fmt: skip
                     await answer(pilot, text)
                     await wait_for(
                         pilot, lambda: "an output never replaces an input" in dialog_error(app)
@@ -121,3 +130,4 @@ def test_save_dialogs_refuse_an_input_or_the_history(config_dir, tmp_path) -> No
 
     run(scenario())
     assert data.read_bytes() == before and link.is_symlink()
+    assert config.read_bytes() == config_before
